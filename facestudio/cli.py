@@ -1,0 +1,69 @@
+"""The `facestudio` command (also `python -m facestudio`).
+
+With no subcommand (or `open PATH`) it starts the app. Each subcommand's arguments and
+code live next to what it drives (`COMMANDS` maps name -> module exposing
+`add_arguments(parser)` and `run(args) -> int`), and are imported only when used, so
+`facestudio --help` stays fast and headless commands never import Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from facestudio.errors import FaceStudioError
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "open": ("facestudio.ui.app_command", "open the app on a model, run folder or face PNG"),
+    "train": ("trainer.command", "train a model headless into a run folder (resumable)"),
+    "sample": ("facestudio.render.sample_command", "write a grid of faces, or one face PNG with its latent"),
+    "morph": ("facestudio.render.morph_command", "write an interpolation between seeds or face PNGs (GIF/MP4/PNG frames)"),
+    "project": ("facestudio.latent.project_command", "find the latent of a photo and save it as a face PNG"),
+    "import": ("facestudio.models.import_command", "convert a PyTorch DCGAN-tutorial netG/netD .pth into a FaceStudio model"),
+    "data": ("facestudio.data.data_command", "check a folder of training images (data check DIR)"),
+    "eval": ("facestudio.metrics.eval_command", "quality figures of a model (Frechet distance, precision/recall, diversity)"),
+    "bench": ("facestudio.bench_command", "latency and throughput figures"),
+}
+
+
+def _available() -> dict[str, tuple[str, str]]:
+    """Subcommands whose module exists in this installation."""
+    return {name: spec for name, spec in COMMANDS.items() if importlib.util.find_spec(spec[0]) is not None}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="facestudio",
+        description="Explore, morph and train face-generating GANs. With no command, opens the app on the built-in model.",
+    )
+    parser.add_argument("--screenshot", metavar="OUT.png", help="open the window, wait for the first face, save a screenshot and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in _available().items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module_name)
+        importlib.import_module(module_name).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # Fast path: parse just enough to know which subcommand to import.
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module_name = getattr(args, "_module", None) or COMMANDS["open"][0]
+    if args.command is None:
+        args.path = None
+    try:
+        return int(importlib.import_module(module_name).run(args) or 0)
+    except FaceStudioError as exc:
+        print(f"facestudio: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("facestudio: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

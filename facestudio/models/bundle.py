@@ -1,0 +1,67 @@
+"""`ModelBundle`: a loaded model ready to use (networks in eval mode, plus its facts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from facestudio.models.config import ModelConfig
+from facestudio.models.networks import Discriminator, Generator
+
+
+@dataclass
+class DirectionSet:
+    """Named latent directions of one kind ("sefa", "pca", "attribute"), rows of (K, nz).
+
+    Lives beside the networks because directions are shipped inside model files; how
+    they are computed is `facestudio.latent`'s business.
+    """
+
+    kind: str
+    names: list[str]
+    vectors: np.ndarray  # float32 (K, nz)
+
+    def __post_init__(self) -> None:
+        self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
+        if self.vectors.ndim != 2 or self.vectors.shape[0] != len(self.names):
+            raise ValueError(f"direction set {self.kind!r}: {len(self.names)} names for vectors of shape {self.vectors.shape}")
+
+
+@dataclass
+class ModelBundle:
+    """Generator (always), discriminator and EMA generator (when the file has them).
+
+    `generator` is what the file calls the generator; `viewing_generator` is what the
+    explorer and exports should show: the EMA weights when there are any, since they
+    give smoother, better faces than the raw training weights.
+    """
+
+    config: ModelConfig
+    generator: Generator
+    discriminator: Discriminator | None = None
+    ema_generator: Generator | None = None
+    directions: dict[str, DirectionSet] = field(default_factory=dict)
+    source: Path | None = None
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        for net in (self.generator, self.discriminator, self.ema_generator):
+            if net is not None:
+                net.eval()
+                net.requires_grad_(False)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def viewing_generator(self) -> Generator:
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    @torch.inference_mode()
+    def sample(self, z: torch.Tensor) -> torch.Tensor:
+        """Images in [-1, 1] from the viewing generator."""
+        return self.viewing_generator(z)

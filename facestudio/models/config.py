@@ -1,0 +1,90 @@
+"""`ModelConfig`: everything needed to rebuild a generator/discriminator pair.
+
+The config travels inside every model file (as JSON in the safetensors metadata), so a
+file always says what network it holds; `from_dict` validates untrusted values before
+any tensor is allocated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from facestudio.errors import ConfigError
+
+IMAGE_SIZES = (32, 64, 128)
+G_NORMS = ("batch", "none")
+D_NORMS = ("batch", "spectral", "none")
+# Bounds that keep a hostile config from asking for absurd allocations.
+MAX_NZ = 4096
+MAX_WIDTH = 1024
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shape of a DCGAN-family generator/discriminator pair.
+
+    Defaults are the classic DCGAN-tutorial network (nz=100, ngf=ndf=64, 64x64 RGB).
+    """
+
+    nz: int = 100
+    ngf: int = 64
+    ndf: int = 64
+    image_size: int = 64
+    nc: int = 3
+    g_norm: str = "batch"
+    d_norm: str = "batch"
+    name: str = "untitled"
+    # Free-form facts about provenance (data set, steps, recipe); kept as strings.
+    info: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of 2x resolution steps after the 4x4 start (4 for 64 px)."""
+        return int(math.log2(self.image_size)) - 2
+
+    def validate(self) -> None:
+        def _int(name: str, lo: int, hi: int) -> None:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+                raise ConfigError(f"Model setting {name}={value!r} is out of range; it must be a whole number from {lo} to {hi}.")
+
+        _int("nz", 1, MAX_NZ)
+        _int("ngf", 1, MAX_WIDTH)
+        _int("ndf", 1, MAX_WIDTH)
+        _int("nc", 1, 4)
+        if self.image_size not in IMAGE_SIZES:
+            raise ConfigError(f"Image size {self.image_size!r} is not supported; use one of {', '.join(map(str, IMAGE_SIZES))}.")
+        if self.g_norm not in G_NORMS:
+            raise ConfigError(f"Generator normalisation {self.g_norm!r} is unknown; use one of {', '.join(G_NORMS)}.")
+        if self.d_norm not in D_NORMS:
+            raise ConfigError(f"Discriminator normalisation {self.d_norm!r} is unknown; use one of {', '.join(D_NORMS)}.")
+        if not isinstance(self.name, str) or len(self.name) > 200:
+            raise ConfigError("The model name must be text of at most 200 characters.")
+        if not isinstance(self.info, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in self.info.items()):
+            raise ConfigError("The model's info must map text to text.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "ModelConfig":
+        """Build a config from untrusted JSON data; unknown keys are an error, not ignored."""
+        if not isinstance(data, dict):
+            raise ConfigError("The model configuration is not a JSON object; the file is damaged or not a FaceStudio model.")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"The model configuration has unknown settings {unknown}; it may come from a newer FaceStudio.")
+        try:
+            return cls(**data)
+        except TypeError as exc:  # e.g. unhashable junk in a field
+            raise ConfigError(f"The model configuration is malformed: {exc}.") from exc
+
+    def replace(self, **changes: Any) -> "ModelConfig":
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,27 @@
+"""`facestudio import PATH -o OUT.safetensors`: convert a DCGAN-tutorial checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", type=Path, help="netG .pth (a state dict, or a dict holding netG/netD state dicts)")
+    p.add_argument("--netd", type=Path, help="the matching netD .pth, to keep the realism meter")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the FaceStudio model file to write (.safetensors)")
+    p.add_argument("--name", help="model name shown in the app (default: the file name)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from facestudio.models.checkpoint import save_model
+    from facestudio.models.dcgan_import import load_foreign_checkpoint
+
+    bundle = load_foreign_checkpoint(args.path, args.netd)
+    if args.name:
+        bundle.config = bundle.config.replace(name=args.name)
+    digest = save_model(bundle, args.output)
+    c = bundle.config
+    parts = "generator + discriminator" if bundle.discriminator is not None else "generator only"
+    print(f"wrote {args.output}: {c.image_size} px, nz={c.nz}, ngf={c.ngf}, ndf={c.ndf}, {parts}, sha256 {digest[:12]}")
+    return 0

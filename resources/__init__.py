@@ -1,0 +1,1 @@
+"""Shipped assets: default model weights, factor encoder, icons."""

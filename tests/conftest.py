@@ -1,0 +1,38 @@
+"""Test set-up: Qt offscreen, tiny models, and no thread left running."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("FACESTUDIO_SETTINGS_ORG", "FaceStudioTests")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Keep caches and app settings of tests away from the user's home."""
+    cache = tmp_path_factory.getbasetemp() / "cache"
+    monkeypatch.setenv("FACESTUDIO_CACHE", str(cache))
+    monkeypatch.setenv("FACESTUDIO_HOME", str(tmp_path_factory.getbasetemp() / "home"))
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_threads():
+    """Fail a test that leaves a Python thread running (QThreads are checked in ui tests)."""
+    before = set(threading.enumerate())
+    yield
+    leftover = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+    for t in leftover:
+        t.join(timeout=10)
+    still = [t.name for t in leftover if t.is_alive()]
+    assert not still, f"threads left running: {still}"
+
+
+@pytest.fixture
+def tiny_config():
+    from facestudio.models import ModelConfig
+
+    return ModelConfig(nz=16, ngf=8, ndf=8, image_size=32, name="tiny")

@@ -1,0 +1,49 @@
+"""`facestudio bench KIND [--json]`: latency and throughput figures.
+
+Each kind lives beside the code it measures (module exposing `add_arguments(p)` and
+`run(args) -> dict`); this command prints the dict as text or JSON. Timings belong
+here and in tests/bench/, never in asserts of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+
+# kind -> (module, help)
+BENCHES: dict[str, tuple[str, str]] = {
+    "train": ("trainer.train_bench", "training images/s: FaceStudio vs the plain DCGAN-tutorial loop"),
+    "latency": ("facestudio.ui.latency_bench", "slider -> pixmap latency, Renderer.render, startup, memory"),
+    "ui": ("facestudio.ui.training_bench", "event-loop lag while training in the app, app vs headless speed"),
+    "morph": ("facestudio.render.morph_bench", "interpolation strip rendering time"),
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="bench", metavar="KIND", required=True)
+    for name, (module_name, help_text) in BENCHES.items():
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        q = sub.add_parser(name, help=help_text, description=help_text)
+        q.add_argument("--json", action="store_true", help="print the figures as JSON")
+        q.set_defaults(_bench_module=module_name)
+        importlib.import_module(module_name).add_arguments(q)
+
+
+def _print_text(figures: dict, indent: str = "") -> None:
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            print(f"{indent}{key}:")
+            _print_text(value, indent + "  ")
+        else:
+            print(f"{indent}{key}: {value:.4g}" if isinstance(value, float) else f"{indent}{key}: {value}")
+
+
+def run(args: argparse.Namespace) -> int:
+    figures = importlib.import_module(args._bench_module).run(args)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        _print_text(figures)
+    return 0

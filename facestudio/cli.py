@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 from facestudio.errors import FaceStudioError
@@ -33,7 +34,27 @@ def _available() -> dict[str, tuple[str, str]]:
     return {name: spec for name, spec in COMMANDS.items() if importlib.util.find_spec(spec[0]) is not None}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen_command(argv: list[str]) -> str | None:
+    """The subcommand named in argv (first token that is not an option or its value)."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "--screenshot":
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the chosen subcommand's module is imported (None: all of them).
+
+    Importing one module keeps `facestudio sample` fast and means a broken optional
+    module cannot break the other commands.
+    """
+    everything = argv is None
+    chosen = None if everything else _chosen_command(argv)
     parser = argparse.ArgumentParser(
         prog="facestudio",
         description="Explore, morph and train face-generating GANs. With no command, opens the app on the built-in model.",
@@ -43,14 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module_name, help_text) in _available().items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module_name)
-        importlib.import_module(module_name).add_arguments(p)
+        if everything or chosen == name:
+            importlib.import_module(module_name).add_arguments(p)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    # Fast path: parse just enough to know which subcommand to import.
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     module_name = getattr(args, "_module", None) or COMMANDS["open"][0]
     if args.command is None:

@@ -37,6 +37,10 @@ class ModelBundle:
     `generator` is what the file calls the generator; `viewing_generator` is what the
     explorer and exports should show: the EMA weights when there are any, since they
     give smoother, better faces than the raw training weights.
+
+    Building a bundle puts its networks in eval mode and freezes their parameters
+    (they are for viewing); to checkpoint networks that are still training, pass
+    copies, or restore `.train()` / `requires_grad_(True)` afterwards.
     """
 
     config: ModelConfig
@@ -48,10 +52,17 @@ class ModelBundle:
     sha256: str = ""
 
     def __post_init__(self) -> None:
+        self.check_directions()
         for net in (self.generator, self.discriminator, self.ema_generator):
             if net is not None:
                 net.eval()
                 net.requires_grad_(False)
+
+    def check_directions(self) -> None:
+        """Directions must be vectors in this model's latent space (they are saved with it)."""
+        for kind, dset in self.directions.items():
+            if dset.vectors.shape[1] != self.config.nz:
+                raise ValueError(f"direction set {kind!r} has vectors of shape {dset.vectors.shape}; this model has nz={self.config.nz}")
 
     @property
     def name(self) -> str:

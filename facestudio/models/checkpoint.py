@@ -13,10 +13,13 @@ header that lies fails fast with a sentence instead of a huge allocation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import os
+import re
+import stat
 import struct
 from importlib import resources
 from pathlib import Path
@@ -36,9 +39,17 @@ FORMAT = "facestudio-model"
 FORMAT_VERSION = 1
 DEFAULT_MODEL_RESOURCE = "default_model.safetensors"
 NETWORK_PREFIXES = ("generator", "discriminator", "ema_generator")
+RESERVED_METADATA = ("format", "format_version", "config", "directions")
+FOREIGN_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_FILE_BYTES = 4 * 1024**3
 _DTYPE_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
+_FLOAT_DTYPES = ("F64", "F32", "F16", "BF16")
+_INT_DTYPES = ("I64", "I32", "I16", "I8", "U8")
+_TORCH_DTYPES = {
+    torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+    torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8", torch.bool: "BOOL",
+}
 
 
 def default_model_path() -> Path:
@@ -46,28 +57,40 @@ def default_model_path() -> Path:
     return Path(str(resources.files("facestudio.resources").joinpath(DEFAULT_MODEL_RESOURCE)))
 
 
+def _json(text: str | bytes, label: str, what: str) -> Any:
+    """Parse untrusted JSON; every way it can fail becomes one ModelFileError.
+
+    Besides JSONDecodeError, hostile JSON can raise ValueError (an integer of more
+    than 4300 digits) or RecursionError (deeply nested arrays).
+    """
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise ModelFileError(f"{label} has an unreadable {what}; the file is damaged or not a FaceStudio model.") from None
+
+
 # ---------------------------------------------------------------- header checks
 def read_safetensors_header(data: bytes, label: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Parse and check a safetensors header: returns (tensor entries, metadata).
 
-    Checks what safetensors would trust: header length, JSON shape, dtypes, that every
-    shape matches its byte range and that ranges stay inside the file.
+    Checks everything safetensors would otherwise trust or reject with a cryptic
+    message: header length, JSON shape, dtypes, that every shape matches its byte range
+    and that the ranges tile the data section exactly (no overlap, no gap, nothing
+    outside the file). Works on the bytes only: nothing is allocated from the claims.
     """
     if len(data) < 8:
         raise ModelFileError(f"{label} is too short to be a model file (it may be truncated or empty).")
     (header_len,) = struct.unpack("<Q", data[:8])
     if header_len > MAX_HEADER_BYTES or header_len > len(data) - 8:
         raise ModelFileError(f"{label} is not a valid safetensors model file (its header is damaged or the file is truncated).")
-    try:
-        header = json.loads(data[8 : 8 + header_len].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{label} is not a valid safetensors model file (unreadable header).") from exc
+    header = _json(data[8 : 8 + header_len], label, "safetensors header")
     if not isinstance(header, dict):
         raise ModelFileError(f"{label} is not a valid safetensors model file (header is not an object).")
     metadata = header.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise ModelFileError(f"{label} has malformed metadata; it is not a FaceStudio model file.")
     body = len(data) - 8 - header_len
+    ranges = []
     for name, entry in header.items():
         ok = (
             isinstance(entry, dict)
@@ -86,59 +109,97 @@ def read_safetensors_header(data: bytes, label: str) -> tuple[dict[str, dict[str
             raise ModelFileError(
                 f"{label} is damaged: tensor {name!r} claims {nbytes} bytes but the file does not hold them (truncated or forged)."
             )
+        ranges.append((start, end))
+    cursor = 0
+    for start, end in sorted(ranges):
+        if start != cursor:
+            raise ModelFileError(f"{label} is damaged: its tensors overlap or leave gaps in the data (forged or corrupted file).")
+        cursor = end
+    if cursor != body:
+        raise ModelFileError(f"{label} is damaged: it holds {body - cursor} bytes that belong to no tensor (corrupted file).")
     return header, metadata
 
 
-def _expected_shapes(config: ModelConfig) -> dict[str, dict[str, tuple[int, ...]]]:
-    """Tensor shapes each network of `config` has, built on the meta device (no memory)."""
+@functools.lru_cache(maxsize=16)
+def _expected_tensors(config: ModelConfig) -> dict[str, dict[str, tuple[tuple[int, ...], bool]]]:
+    """(shape, is floating point) of every tensor each network of `config` has.
+
+    Built on the meta device, so even a config for a huge network costs no memory.
+    A spectral-norm D is derived from the plain one instead of built: wrapping layers
+    on the meta device imports torch's reference ops, seconds of start-up for nothing.
+    """
+    spectral = config.d_norm == "spectral"
     with torch.device("meta"):
-        nets = {"generator": Generator(config), "discriminator": Discriminator(config)}
-    shapes = {name: {k: tuple(v.shape) for k, v in net.state_dict().items()} for name, net in nets.items()}
-    shapes["ema_generator"] = shapes["generator"]
-    return shapes
+        nets = {"generator": Generator(config), "discriminator": Discriminator(config.replace(d_norm="none") if spectral else config)}
+    expected = {
+        name: {k: (tuple(v.shape), v.is_floating_point()) for k, v in net.state_dict().items()} for name, net in nets.items()
+    }
+    if spectral:
+        expected["discriminator"] = _spectral_keys(expected["discriminator"])
+    expected["ema_generator"] = expected["generator"]
+    return expected
+
+
+def _spectral_keys(plain: dict[str, tuple[tuple[int, ...], bool]]) -> dict[str, tuple[tuple[int, ...], bool]]:
+    """State-dict entries after `parametrizations.spectral_norm` wraps each conv weight.
+
+    (A test checks this against a real spectral-norm discriminator for every size.)
+    """
+    out = {}
+    for key, (shape, is_float) in plain.items():
+        if key.endswith(".weight") and len(shape) == 4:
+            stem = key[: -len("weight")] + "parametrizations.weight."
+            out[stem + "original"] = (shape, is_float)
+            out[stem + "0._u"] = ((shape[0],), True)
+            out[stem + "0._v"] = ((math.prod(shape[1:]),), True)
+        else:
+            out[key] = (shape, is_float)
+    return out
 
 
 def _parse_config(metadata: dict[str, str], label: str) -> ModelConfig:
     if metadata.get("format") != FORMAT:
         raise ModelFileError(f"{label} is a safetensors file but not a FaceStudio model (no FaceStudio metadata).")
-    try:
-        version = int(metadata.get("format_version", ""))
-    except ValueError:
-        raise ModelFileError(f"{label} has an unreadable format version.") from None
+    raw_version = metadata.get("format_version", "")
+    if not re.fullmatch(r"[0-9]{1,6}", raw_version) or int(raw_version) < 1:
+        raise ModelFileError(f"{label} has an unreadable format version.")
+    version = int(raw_version)
     if version > FORMAT_VERSION:
         raise ModelFileError(f"{label} was written by a newer FaceStudio (format {version}); update FaceStudio to open it.")
     try:
-        return ModelConfig.from_dict(json.loads(metadata.get("config", "")))
-    except json.JSONDecodeError:
-        raise ModelFileError(f"{label} has an unreadable model configuration.") from None
+        return ModelConfig.from_dict(_json(metadata.get("config", ""), label, "model configuration"))
     except ConfigError as exc:
         raise ModelFileError(f"{label}: {exc}") from None
 
 
-def _check_tensors(header: dict[str, dict[str, Any]], config: ModelConfig, label: str) -> set[str]:
-    """Check every network tensor against the config; returns the networks present."""
-    expected = _expected_shapes(config)
-    present = {name.split(".", 1)[0] for name in header if name.split(".", 1)[0] in NETWORK_PREFIXES}
+def _check_tensors(entries: dict[str, tuple[tuple[int, ...], str]], config: ModelConfig, label: str) -> set[str]:
+    """Check every network tensor (name -> (shape, dtype tag)) against the config.
+
+    Returns the networks present. Weights must be floating point: an integer or bool
+    tensor would be silently cast by `load_state_dict` into a network of garbage.
+    """
+    expected = _expected_tensors(config)
+    present = {name.split(".", 1)[0] for name in entries if name.split(".", 1)[0] in NETWORK_PREFIXES}
     if "generator" not in present:
         raise ModelFileError(f"{label} holds no generator weights; it cannot be explored.")
-    for net in present:
+    for net in sorted(present):
         want = expected[net]
-        have = {k.split(".", 1)[1]: tuple(v["shape"]) for k, v in header.items() if k.startswith(net + ".")}
+        have = {k.split(".", 1)[1]: v for k, v in entries.items() if k.startswith(net + ".")}
         missing = sorted(set(want) - set(have))
         extra = sorted(set(have) - set(want))
         if missing or extra:
             raise ModelFileError(f"{label}: the {net} weights do not match its configuration (missing {missing[:3]}, unexpected {extra[:3]}).")
-        for key, shape in want.items():
-            if have[key] != shape:
-                raise ModelFileError(f"{label}: {net} tensor {key} has shape {have[key]}, expected {shape}; the file does not fit its configuration.")
+        for key, (shape, is_float) in want.items():
+            have_shape, dtype = have[key]
+            if have_shape != shape:
+                raise ModelFileError(f"{label}: {net} tensor {key} has shape {have_shape}, expected {shape}; the file does not fit its configuration.")
+            if dtype not in (_FLOAT_DTYPES if is_float else _INT_DTYPES):
+                raise ModelFileError(f"{label}: {net} tensor {key} is stored as {dtype}, which cannot hold network weights; the file is damaged.")
     return present
 
 
 def _parse_directions(header: dict[str, dict[str, Any]], metadata: dict[str, str], config: ModelConfig, label: str) -> dict[str, list[str]]:
-    try:
-        names = json.loads(metadata.get("directions", "{}"))
-    except json.JSONDecodeError:
-        raise ModelFileError(f"{label} has unreadable direction names.") from None
+    names = _json(metadata.get("directions", "{}"), label, "list of direction names")
     if not isinstance(names, dict):
         raise ModelFileError(f"{label} has malformed direction names.")
     for kind, kind_names in names.items():
@@ -177,6 +238,33 @@ def bundle_metadata(bundle: ModelBundle) -> dict[str, str]:
     }
 
 
+def _check_before_save(
+    bundle: ModelBundle, tensors: dict[str, torch.Tensor], extra_tensors: dict[str, torch.Tensor], extra_metadata: dict[str, str], path: Path
+) -> None:
+    """Refuse to write a file that `load_model` would refuse, before touching the disk.
+
+    Atomic writes keep a good file when the disk fails; this keeps it when the caller
+    fails (diverged weights, networks that do not match the config, clashing names).
+    """
+    for name in extra_tensors:
+        if not isinstance(name, str) or name.split(".", 1)[0] in NETWORK_PREFIXES or name.startswith("directions."):
+            raise ValueError(f"extra tensor name {name!r} clashes with the model's own tensors; use a prefix such as 'train.'")
+    for key, value in extra_metadata.items():
+        if key in RESERVED_METADATA or not isinstance(key, str) or not isinstance(value, str):
+            raise ValueError(f"extra metadata {key!r} must map text to text and not replace {', '.join(RESERVED_METADATA)}")
+    bundle.check_directions()
+    entries = {k: (tuple(v.shape), _TORCH_DTYPES.get(v.dtype, str(v.dtype))) for k, v in tensors.items()}
+    try:
+        _check_tensors(entries, bundle.config, "the model being saved")
+    except ModelFileError as exc:
+        raise ValueError(str(exc)) from None
+    for name, value in tensors.items():
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise ModelFileError(
+                f"Not saving {path}: {name} contains NaN or infinite values (training diverged); the previous file, if any, is untouched."
+            )
+
+
 def save_model(
     bundle: ModelBundle,
     path: str | os.PathLike,
@@ -189,6 +277,8 @@ def save_model(
 
     `include_training=False` writes the generator alone (EMA weights if present), the
     smallest file that can be explored. `extra_*` carry trainer state (`train.*`).
+    Raises ModelFileError for non-finite weights, DiskWriteError when the disk fails
+    (the previous file survives either way) and ValueError for a malformed bundle.
     """
     tensors = bundle_tensors(bundle)
     if not include_training:
@@ -198,55 +288,91 @@ def save_model(
             for k, v in tensors.items()
             if k.startswith(viewing + ".") or k.startswith("directions.")
         }
-    tensors.update(extra_tensors or {})
+    _check_before_save(bundle, tensors, extra_tensors or {}, extra_metadata or {}, Path(path))
+    tensors.update({k: v.detach().to("cpu").contiguous() for k, v in (extra_tensors or {}).items()})
     metadata = bundle_metadata(bundle)
     metadata.update(extra_metadata or {})
-    data = st_save(tensors, metadata=metadata)
+    data = _canonical_header(st_save(tensors, metadata=metadata))
     atomic_write_bytes(path, data)
     return hashlib.sha256(data).hexdigest()
 
 
-def read_model_file(path: Path) -> tuple[bytes, str]:
-    """Read a file fully (model files are small) and its sha256, with clear errors."""
+def _canonical_header(data: bytes) -> bytes:
+    """Rewrite a safetensors header with sorted keys, so one model is always one file.
+
+    safetensors writes its metadata in Rust hash-map order, which changes from call to
+    call; the same model would get a new sha256 (the id faces are matched against)
+    every time it is saved. The data section and its offsets are left as they are.
+    """
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    raw = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)  # safetensors keeps the data section 8-byte aligned
+    return struct.pack("<Q", len(raw)) + raw + data[8 + n :]
+
+
+def _regular_file_size(path: Path) -> int:
+    """Size of `path`, refusing what is not a plain file (a FIFO or /dev/zero never ends)."""
     label = str(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         raise ModelFileError(f"{label} does not exist.") from None
     except OSError as exc:
-        raise ModelFileError(f"{label} cannot be read: {exc.strerror}.") from None
-    if size > MAX_FILE_BYTES:
-        raise ModelFileError(f"{label} is {size / 1e9:.1f} GB, far larger than any DCGAN model; it is not a model file.")
+        raise ModelFileError(f"{label} cannot be read: {exc.strerror or exc}.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ModelFileError(f"{label} is a folder, not a model file.")
+    if not stat.S_ISREG(info.st_mode):
+        raise ModelFileError(f"{label} is not a regular file (a device or pipe?); choose a model file.")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ModelFileError(f"{label} is {info.st_size / 1e9:.1f} GB, far larger than any DCGAN model; it is not a model file.")
+    return info.st_size
+
+
+def read_model_file(path: Path) -> tuple[bytes, str]:
+    """Read a file fully (model files are small) and its sha256, with clear errors."""
+    size = _regular_file_size(path)
     try:
-        data = path.read_bytes()
+        # Non-blocking open and fstat: a path swapped for a FIFO after the stat above
+        # must not hang us (the flag does nothing for regular files).
+        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise ModelFileError(f"{path} is not a regular file (a device or pipe?); choose a model file.")
+            # read(n) reserves n bytes up front, so ask for the size stat gave, not the cap.
+            data = fh.read(size + 1)
     except OSError as exc:
-        raise ModelFileError(f"{label} cannot be read: {exc.strerror}.") from None
+        raise ModelFileError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    if len(data) != size:
+        raise ModelFileError(f"{path} changed while it was being read (is it still being written?); try again.")
     return data, hashlib.sha256(data).hexdigest()
 
 
-def load_safetensors_model(path: Path) -> tuple[ModelBundle, dict[str, torch.Tensor], dict[str, str]]:
-    """Load a FaceStudio safetensors file: (bundle, the other tensors, metadata)."""
+def _load_safetensors_model(path: Path) -> tuple[ModelBundle, dict[str, torch.Tensor], dict[str, str]]:
     data, digest = read_model_file(path)
     label = str(path)
     header, metadata = read_safetensors_header(data, label)
     config = _parse_config(metadata, label)
-    present = _check_tensors(header, config, label)
+    present = _check_tensors({k: (tuple(v["shape"]), v["dtype"]) for k, v in header.items()}, config, label)
     direction_names = _parse_directions(header, metadata, config, label)
     try:
         tensors = st_load(data)
     except Exception as exc:  # safetensors raises its own error types
         raise ModelFileError(f"{label} could not be read as safetensors: {exc}.") from None
+    del data
     nets: dict[str, Any] = {}
-    for name in present:
+    for name in sorted(present):
         net = Generator(config) if name != "discriminator" else Discriminator(config)
         state = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith(name + ".")}
         if not all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()):
             raise ModelFileError(f"{label}: the {name} weights contain NaN or infinite values; the model is broken (use an earlier checkpoint).")
         net.load_state_dict(state)
         nets[name] = net
-    directions = {
-        kind: DirectionSet(kind, names, tensors[f"directions.{kind}"].numpy()) for kind, names in direction_names.items()
-    }
+    directions = {}
+    for kind, names in direction_names.items():
+        vectors = tensors[f"directions.{kind}"]
+        if not torch.isfinite(vectors).all():
+            raise ModelFileError(f"{label}: the {kind!r} directions contain NaN or infinite values; the file is damaged.")
+        directions[kind] = DirectionSet(kind, names, vectors.numpy())
     others = {k: v for k, v in tensors.items() if k.split(".", 1)[0] not in NETWORK_PREFIXES and not k.startswith("directions.")}
     bundle = ModelBundle(
         config=config,
@@ -260,19 +386,76 @@ def load_safetensors_model(path: Path) -> tuple[ModelBundle, dict[str, torch.Ten
     return bundle, others, metadata
 
 
+def load_safetensors_model(path: str | os.PathLike) -> tuple[ModelBundle, dict[str, torch.Tensor], dict[str, str]]:
+    """Load a FaceStudio safetensors file: (bundle, the other tensors, metadata).
+
+    Only FaceStudioError subclasses escape: whatever a damaged file makes a library
+    raise becomes a ModelFileError with the file's name.
+    """
+    path = Path(path)
+    try:
+        return _load_safetensors_model(path)
+    except FaceStudioError:
+        raise
+    except Exception as exc:
+        raise ModelFileError(f"{path} could not be opened as a model: {exc}.") from exc
+
+
+def _natural_key(path: Path) -> list[Any]:
+    """`step_1000` after `step_999` even without zero padding."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
+
+
+# File names a training run folder uses (trainer.run_dir writes them; models sits below
+# trainer, so the names are repeated here rather than imported).
+RUN_EXPORT = "model.safetensors"
+RUN_CHECKPOINTS = "checkpoints"
+RUN_LATEST_GOOD = "latest_good.safetensors"
+
+
 def resolve_run_dir(run_dir: Path) -> Path:
-    """The model file to open for a training run folder: its export, else newest checkpoint."""
-    exported = run_dir / "model.safetensors"
+    """The model file to open for a training run folder.
+
+    Its export when training finished; otherwise the last checkpoint the trainer judged
+    healthy (the newest one may be from a run going wrong); otherwise the newest.
+    """
+    exported = run_dir / RUN_EXPORT
     if exported.is_file():
         return exported
-    checkpoints = sorted((run_dir / "checkpoints").glob("*.safetensors"))
+    good = run_dir / RUN_CHECKPOINTS / RUN_LATEST_GOOD
+    if good.is_file():
+        return good
+    checkpoints = sorted((p for p in (run_dir / RUN_CHECKPOINTS).glob("*.safetensors") if not p.name.startswith(".")), key=_natural_key)
     if not checkpoints:
         raise ModelFileError(f"{run_dir} is a folder but holds no model.safetensors and no checkpoints; is it a FaceStudio run folder?")
     return checkpoints[-1]
 
 
+def _sniff(path: Path) -> str | None:
+    """'safetensors' or 'torch' when the first bytes say so, else None (decide by suffix).
+
+    A .pth that really is safetensors (or the reverse) then opens all the same.
+    """
+    try:
+        # stat before open: opening a FIFO blocks until someone writes to it.
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
+        with open(path, "rb") as fh:
+            head = fh.read(9)
+    except OSError:
+        return None
+    if len(head) == 9 and head[8:9] == b"{":
+        return "safetensors"
+    if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80":  # torch zip archive / legacy pickle
+        return "torch"
+    return None
+
+
 def load_model(path: str | os.PathLike | None = None) -> ModelBundle:
-    """Open a model: None -> shipped default; .safetensors; a run folder; a foreign .pt/.pth."""
+    """Open a model: None -> shipped default; .safetensors; a run folder; a foreign .pt/.pth.
+
+    Raises ModelFileError (a FaceStudioError) for anything that is not a usable model.
+    """
     if path is None:
         p = default_model_path()
         if not p.is_file():
@@ -281,16 +464,15 @@ def load_model(path: str | os.PathLike | None = None) -> ModelBundle:
         p = Path(path).expanduser()
     if p.is_dir():
         p = resolve_run_dir(p)
-    suffix = p.suffix.lower()
-    if suffix in (".pt", ".pth", ".ckpt", ".bin"):
+    kind = _sniff(p) or ("torch" if p.suffix.lower() in FOREIGN_SUFFIXES else "safetensors")
+    if kind == "torch":
         from facestudio.models.dcgan_import import load_foreign_checkpoint
 
-        return load_foreign_checkpoint(p)
-    try:
-        bundle, _, _ = load_safetensors_model(p)
-    except FaceStudioError:
-        raise
-    except Exception as exc:  # never let an unexpected error from a file escape untyped
-        raise ModelFileError(f"{p} could not be opened as a model: {exc}.") from None
+        try:
+            return load_foreign_checkpoint(p)
+        except FaceStudioError:
+            raise
+        except Exception as exc:  # never let an unexpected error from a file escape untyped
+            raise ModelFileError(f"{p} could not be opened as a model: {exc}.") from exc
+    bundle, _, _ = load_safetensors_model(p)
     return bundle
-

@@ -20,6 +20,9 @@ D_NORMS = ("batch", "spectral", "none")
 # Bounds that keep a hostile config from asking for absurd allocations.
 MAX_NZ = 4096
 MAX_WIDTH = 1024
+# Per network: 200 M weights is 800 MB of float32, far beyond any DCGAN worth training on
+# a laptop, yet each width bound alone would allow billions (ngf=1024 at 128 px).
+MAX_WEIGHTS_PER_NETWORK = 200_000_000
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,8 @@ class ModelConfig:
     d_norm: str = "batch"
     name: str = "untitled"
     # Free-form facts about provenance (data set, steps, recipe); kept as strings.
-    info: dict[str, str] = field(default_factory=dict)
+    # Left out of the hash (a dict is unhashable) so configs can key caches.
+    info: dict[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -47,6 +51,19 @@ class ModelConfig:
     def n_blocks(self) -> int:
         """Number of 2x resolution steps after the 4x4 start (4 for 64 px)."""
         return int(math.log2(self.image_size)) - 2
+
+    def weight_counts(self) -> tuple[int, int]:
+        """Convolution weights of (generator, discriminator), computed without building them.
+
+        Lets a config be refused before anything is allocated; norms and biases are a
+        rounding error next to the 4x4 kernels and are left out.
+        """
+        blocks, k = self.n_blocks, 16
+        g_widths = [self.ngf * 2**i for i in reversed(range(blocks))]  # 4x4 stage first
+        g = self.nz * g_widths[0] * k + sum(a * b * k for a, b in zip(g_widths, g_widths[1:])) + g_widths[-1] * self.nc * k
+        d_widths = [self.ndf * 2**i for i in range(blocks)]
+        d = self.nc * d_widths[0] * k + sum(a * b * k for a, b in zip(d_widths, d_widths[1:])) + d_widths[-1] * k
+        return g, d
 
     def validate(self) -> None:
         def _int(name: str, lo: int, hi: int) -> None:
@@ -58,7 +75,7 @@ class ModelConfig:
         _int("ngf", 1, MAX_WIDTH)
         _int("ndf", 1, MAX_WIDTH)
         _int("nc", 1, 4)
-        if self.image_size not in IMAGE_SIZES:
+        if not isinstance(self.image_size, int) or isinstance(self.image_size, bool) or self.image_size not in IMAGE_SIZES:
             raise ConfigError(f"Image size {self.image_size!r} is not supported; use one of {', '.join(map(str, IMAGE_SIZES))}.")
         if self.g_norm not in G_NORMS:
             raise ConfigError(f"Generator normalisation {self.g_norm!r} is unknown; use one of {', '.join(G_NORMS)}.")
@@ -68,6 +85,13 @@ class ModelConfig:
             raise ConfigError("The model name must be text of at most 200 characters.")
         if not isinstance(self.info, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in self.info.items()):
             raise ConfigError("The model's info must map text to text.")
+        g, d = self.weight_counts()
+        if max(g, d) > MAX_WEIGHTS_PER_NETWORK:
+            raise ConfigError(
+                f"A {self.image_size} px model with nz={self.nz}, ngf={self.ngf}, ndf={self.ndf} would need "
+                f"{max(g, d) / 1e6:.0f} million weights per network, more than the {MAX_WEIGHTS_PER_NETWORK // 1_000_000} "
+                "million FaceStudio allows; use smaller widths."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

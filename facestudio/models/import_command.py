@@ -14,9 +14,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facestudio.errors import ModelFileError
     from facestudio.models.checkpoint import save_model
     from facestudio.models.dcgan_import import load_foreign_checkpoint
 
+    output = Path(args.output)
+    if output.suffix.lower() != ".safetensors":
+        raise ModelFileError(f"The output {output} must end in .safetensors, the format FaceStudio writes; for example -o {output.with_suffix('.safetensors').name}.")
+    for source in (args.path, args.netd):
+        if source is not None and output.resolve() == Path(source).resolve():
+            raise ModelFileError(f"The output {output} is the checkpoint being imported; choose another file name so the original is kept.")
     bundle = load_foreign_checkpoint(args.path, args.netd)
     if args.name:
         bundle.config = bundle.config.replace(name=args.name)

@@ -21,13 +21,29 @@ def init_dcgan_weights(module: nn.Module) -> None:
     """DCGAN paper initialisation: N(0, 0.02) convolutions, N(1, 0.02) norm scales."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            weight = m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
+            spectral = hasattr(m, "parametrizations")
+            weight = m.parametrizations.weight.original if spectral else m.weight
             nn.init.normal_(weight, 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
+            if spectral:
+                _restart_power_iteration(m)
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+
+
+def _restart_power_iteration(conv: nn.Module) -> None:
+    """Re-estimate the spectral norm's singular vectors for freshly drawn weights.
+
+    `spectral_norm` estimates u/v when it wraps the layer, i.e. for the default init we
+    just replaced; without this an eval-mode forward would divide by a stale sigma.
+    """
+    original = conv.parametrizations.weight.original
+    with torch.no_grad():
+        for param in conv.parametrizations.weight:
+            if hasattr(param, "_power_method") and hasattr(param, "_reshape_weight_to_matrix"):
+                param._power_method(param._reshape_weight_to_matrix(original), 15)
 
 
 class Generator(nn.Module):
@@ -55,7 +71,10 @@ class Generator(nn.Module):
             z = z[:, :, None, None]
         if z.dim() != 4 or z.shape[1] != self.config.nz or z.shape[2:] != (1, 1):
             raise ValueError(f"expected latents of shape (N, {self.config.nz}) or (N, {self.config.nz}, 1, 1), got {tuple(z.shape)}")
-        return self.main(z)
+        if not z.is_floating_point():
+            raise ValueError(f"expected floating-point latents, got {z.dtype}")
+        # Latents often arrive as float64 from numpy; match the weights instead of failing.
+        return self.main(z.to(self.main[0].weight.dtype))
 
 
 class Discriminator(nn.Module):
@@ -83,11 +102,20 @@ class Discriminator(nn.Module):
         layers.append(nn.utils.parametrizations.spectral_norm(final) if spectral else final)
         self.main = nn.Sequential(*layers)
 
+    def _check_images(self, x: torch.Tensor) -> None:
+        # A wrong size would not fail by itself: the last 4x4 convolution would just
+        # return several logits per image and silently misalign with the batch.
+        c, s = self.config.nc, self.config.image_size
+        if x.dim() != 4 or x.shape[1:] != (c, s, s):
+            raise ValueError(f"expected images of shape (N, {c}, {s}, {s}), got {tuple(x.shape)}")
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check_images(x)
         return self.main(x).flatten()
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Activations after each LeakyReLU (for perceptual losses in projection)."""
+        self._check_images(x)
         feats = []
         for layer in self.main:
             x = layer(x)

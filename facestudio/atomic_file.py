@@ -32,6 +32,13 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _umask_mode() -> int:
+    """Mode a plain `open()` would give a new file (mkstemp would make it 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _describe(exc: OSError, path: Path) -> str:
     if exc.errno == errno.ENOSPC:
         return f"The disk is full, so {path} could not be written; the previous version is intact. Free some space and try again."
@@ -54,6 +61,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         raise DiskWriteError(_describe(exc, target)) from exc
     tmp = Path(tmp_name)
     try:
+        os.chmod(tmp, _umask_mode())
         with os.fdopen(fd, mode) as fh:
             yield fh
             fh.flush()

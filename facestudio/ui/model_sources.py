@@ -1,0 +1,87 @@
+"""What a path the person chose is (model file, run folder, face PNG) and which snapshots
+a training run folder offers. Qt-free, so the rules are tested without a window."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from facestudio.errors import ModelFileError
+from facestudio.models.checkpoint import RUN_CHECKPOINTS, RUN_EXPORT, RUN_LATEST_GOOD
+
+MODEL_SUFFIXES = (".safetensors",)
+FOREIGN_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
+FACE_SUFFIXES = (".png",)
+MAX_RECENT = 10
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One model file inside a run folder, described for a picker."""
+
+    path: Path
+    label: str
+    modified: float
+
+
+def path_kind(path: str | os.PathLike) -> str:
+    """"run", "model", "foreign", "face" or "unknown" (decided from the name, not the bytes)."""
+    p = Path(path)
+    if p.is_dir():
+        return "run"
+    suffix = p.suffix.lower()
+    if suffix in MODEL_SUFFIXES:
+        return "model"
+    if suffix in FOREIGN_SUFFIXES:
+        return "foreign"
+    if suffix in FACE_SUFFIXES:
+        return "face"
+    return "unknown"
+
+
+def run_snapshots(run_dir: str | os.PathLike) -> list[Snapshot]:
+    """Model files of a run folder, the one `load_model` opens for the folder first.
+
+    That is the exported model, else the last checkpoint the trainer judged healthy;
+    then every checkpoint, newest step first.
+    """
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise ModelFileError(f"{folder} is not a folder.")
+    snaps: list[Snapshot] = []
+    exported = folder / RUN_EXPORT
+    if exported.is_file():
+        snaps.append(_snapshot(exported, "final model"))
+    good = folder / RUN_CHECKPOINTS / RUN_LATEST_GOOD
+    if good.is_file():
+        snaps.append(_snapshot(good, "last healthy checkpoint"))
+    others = [p for p in (folder / RUN_CHECKPOINTS).glob("*.safetensors")
+              if p.is_file() and not p.name.startswith(".") and p.name != RUN_LATEST_GOOD]
+    for ckpt in sorted(others, key=_natural_key, reverse=True):
+        snaps.append(_snapshot(ckpt, f"checkpoint {ckpt.stem}"))
+    if not snaps:
+        raise ModelFileError(
+            f"{folder} holds no model.safetensors and no checkpoints/*.safetensors; is it a FaceStudio run folder?"
+        )
+    return snaps
+
+
+def _natural_key(path: Path) -> list:
+    """`step_1000` after `step_999`, even without zero padding."""
+    return [(1, int(part)) if part.isdigit() else (0, part) for part in re.split(r"(\d+)", path.name)]
+
+
+def _snapshot(path: Path, label: str) -> Snapshot:
+    mtime = path.stat().st_mtime
+    when = _dt.datetime.fromtimestamp(mtime).strftime("%Y-%m-%d %H:%M")
+    return Snapshot(path=path, label=f"{label}  ({path.name}, {when})", modified=mtime)
+
+
+def updated_recent(recent: list[str], path: str | os.PathLike, *, limit: int = MAX_RECENT) -> list[str]:
+    """`recent` with `path` moved to the front, duplicates and vanished files removed."""
+    first = str(Path(path).expanduser().absolute())
+    rest = [p for p in recent if isinstance(p, str) and p != first and Path(p).exists()]
+    return [first, *rest][:limit]

@@ -1,0 +1,101 @@
+"""The discriminator's opinion of the current face, as a small gauge.
+
+The discriminator was trained to tell real faces from generated ones; its probability
+that this face is real is a rough, model-specific guide (not a quality score): it helps
+an artist notice when sliders push a face somewhere the model finds implausible.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+class RealismMeter(QWidget):
+    """A horizontal gauge 0..1 with a label; greyed out when there is no discriminator."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._value: float | None = None
+        self._available = True
+        self._pending = False
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(max(22, self.fontMetrics().height() + 8))
+        self._update_tooltip()
+
+    def value(self) -> float | None:
+        return self._value
+
+    def is_available(self) -> bool:
+        return self._available
+
+    def set_value(self, value: float | None) -> None:
+        self._value = None if value is None else float(min(max(value, 0.0), 1.0))
+        self._pending = False
+        self._update_tooltip()
+        self.update()
+
+    def set_pending(self) -> None:
+        """The face changed; the previous reading is shown faded until the new one arrives."""
+        if not self._pending:
+            self._pending = True
+            self.update()
+
+    def set_available(self, available: bool) -> None:
+        self._available = available
+        if not available:
+            self._value = None
+        self.setEnabled(available)
+        self._update_tooltip()
+        self.update()
+
+    def text(self) -> str:
+        if not self._available:
+            return "Realism: no discriminator in this model"
+        if self._value is None:
+            return "Realism: ..."
+        return f"Realism {self._value * 100:.0f}%"
+
+    def _update_tooltip(self) -> None:
+        if not self._available:
+            self.setToolTip("This model file holds only a generator, so there is no realism estimate.")
+        else:
+            self.setToolTip("How real the model's discriminator thinks this face looks (its own judgement, "
+                            "not a quality score). Low values hint that sliders pushed the face somewhere implausible.")
+
+    def sizeHint(self) -> QSize:
+        return QSize(240, self.height())
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        pal = self.palette()
+        fm = self.fontMetrics()
+        text_color = pal.color(QPalette.ColorRole.Text if self._available else QPalette.ColorRole.PlaceholderText)
+        hint = pal.color(QPalette.ColorRole.PlaceholderText)
+        full = QRectF(self.rect())
+        caption_w = fm.horizontalAdvance("Realism") + 12
+        value_w = fm.horizontalAdvance("100%") + 12
+        p.setPen(hint)
+        p.drawText(QRectF(0, 0, caption_w, full.height()), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, "Realism")
+        if not self._available:
+            p.drawText(full.adjusted(caption_w, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                       "no discriminator in this model")
+            p.end()
+            return
+        track = QRectF(caption_w, full.center().y() - 3, max(10.0, full.width() - caption_w - value_w), 6)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(pal.color(QPalette.ColorRole.Base))
+        p.drawRoundedRect(track, 3, 3)
+        if self._value is not None:
+            # red (implausible) -> amber -> green (convincing)
+            fill = QColor.fromHsv(int(120 * self._value), 170, 210)
+            if self._pending:
+                fill.setAlpha(110)
+            p.setBrush(fill)
+            p.drawRoundedRect(QRectF(track.left(), track.top(), max(6.0, track.width() * self._value), track.height()), 3, 3)
+        p.setPen(text_color)
+        label = "..." if self._value is None else f"{self._value * 100:.0f}%"
+        p.drawText(QRectF(track.right(), 0, value_w, full.height()), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, label)
+        p.end()

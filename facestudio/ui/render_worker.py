@@ -1,0 +1,142 @@
+"""Rendering off the GUI thread, newest request only.
+
+A QObject worker lives in its own QThread and drives the Qt-free `Renderer`. The window
+puts jobs into newest-wins slots (`LatestRequest`): while a face renders, any number of
+slider positions may arrive and only the last one is rendered next, so a drag never
+queues work and the window never waits. At most one wake-up event is in flight.
+
+Priorities: the face first; the discriminator's realism only when no newer face is
+waiting; the strip of variations last. Jobs carry their own `Renderer`, so switching
+models needs no handshake: old jobs still finish with the old model and the window
+drops their results by token.
+
+Results cross threads as plain data (ints, numpy arrays, floats).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from facestudio.render.renderer import LatestRequest, Renderer
+
+
+@dataclass(frozen=True)
+class FaceJob:
+    renderer: Renderer
+    latent: np.ndarray  # (nz,) float32, read-only
+    psi: float
+    token: int
+    want_realism: bool = True
+
+
+@dataclass(frozen=True)
+class VariationsJob:
+    renderer: Renderer
+    latents: np.ndarray  # (N, nz) float32
+    psi: float
+    token: int
+
+
+class RenderWorker(QObject):
+    """Lives in the render thread; see the module docstring."""
+
+    faceRendered = Signal(int, object)  # token, (H, W, 3) uint8
+    realismMeasured = Signal(int, object)  # token, float | None
+    variationsRendered = Signal(int, object)  # token, (N, H, W, 3) uint8
+    failed = Signal(str)
+    _wake = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._faces: LatestRequest = LatestRequest()
+        self._variations: LatestRequest = LatestRequest()
+        self._lock = threading.Lock()
+        self._wake_pending = False
+        self._stopping = False
+        self.last_render_ms = 0.0  # time spent in Renderer.render for the last face (for benchmarks)
+        self._wake.connect(self._drain)
+
+    # ------------------------------------------------------------ any thread
+    def submit_face(self, job: FaceJob) -> None:
+        self._faces.put(job)
+        self._poke()
+
+    def submit_variations(self, job: VariationsJob) -> None:
+        self._variations.put(job)
+        self._poke()
+
+    def stop(self) -> None:
+        """Make the worker finish the current job and ignore the rest."""
+        with self._lock:
+            self._stopping = True
+        self._faces.close()
+        self._variations.close()
+
+    def _poke(self) -> None:
+        with self._lock:
+            if self._wake_pending or self._stopping:
+                return
+            self._wake_pending = True
+        self._wake.emit()
+
+    # ------------------------------------------------------------ render thread
+    @Slot()
+    def _drain(self) -> None:
+        with self._lock:
+            self._wake_pending = False
+        last_face: tuple[FaceJob, np.ndarray] | None = None
+        while not self._stopping:
+            job = self._faces.take()
+            if job is not None:
+                start = time.perf_counter()
+                image = self._run(lambda: job.renderer.render(job.latent, psi=job.psi))
+                self.last_render_ms = (time.perf_counter() - start) * 1000
+                if image is not None:
+                    self.faceRendered.emit(job.token, image)
+                    last_face = (job, image) if job.want_realism else None
+                continue
+            if last_face is not None:
+                face_job, image = last_face
+                last_face = None
+                realism = self._run(lambda: face_job.renderer.realism(image))
+                self.realismMeasured.emit(face_job.token, realism)
+                continue
+            vjob = self._variations.take()
+            if vjob is not None:
+                images = self._run(lambda: vjob.renderer.render_batch(vjob.latents, psi=vjob.psi))
+                if images is not None:
+                    self.variationsRendered.emit(vjob.token, images)
+                continue
+            break
+
+    def _run(self, work):
+        try:
+            return work()
+        except Exception as exc:  # a broken model must not kill the render thread
+            traceback.print_exc()
+            self.failed.emit(f"Rendering failed: {exc}")
+            return None
+
+
+class RenderThread:
+    """Owns the render QThread and its worker; `close()` stops and joins it."""
+
+    def __init__(self) -> None:
+        self.thread = QThread()
+        self.thread.setObjectName("facestudio-render")
+        self.worker = RenderWorker()
+        self.worker.moveToThread(self.thread)
+        self.thread.finished.connect(self.worker.deleteLater)
+        self.thread.start()
+
+    def close(self) -> None:
+        if self.thread.isRunning():
+            self.worker.stop()
+            self.thread.quit()
+            self.thread.wait()

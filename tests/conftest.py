@@ -6,6 +6,7 @@ import os
 import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see facestudio/__init__.py
 os.environ.setdefault("FACESTUDIO_SETTINGS_ORG", "FaceStudioTests")
 
 import pytest  # noqa: E402

@@ -34,11 +34,13 @@ from facestudio.ui.face_view import FaceView
 from facestudio.ui.gallery_panel import GalleryPanel
 from facestudio.ui.gallery_store import GalleryStore
 from facestudio.ui.icons import dice_icon, favourite_icon
+from facestudio.ui.interpolation_panel import InterpolationPanel
 from facestudio.ui.latent_panel import LatentPanel
 from facestudio.ui.message_banner import MessageBanner
 from facestudio.ui.model_dialogs import AboutDialog, SnapshotDialog
 from facestudio.ui.model_sources import path_kind, run_snapshots, updated_recent
 from facestudio.ui.preferences import Preferences, data_home
+from facestudio.ui.projection_dialog import ProjectionDialog
 from facestudio.ui.realism_meter import RealismMeter
 from facestudio.ui.render_worker import FaceJob, RenderThread, VariationsJob
 from facestudio.ui.variation_strip import VariationStrip
@@ -85,6 +87,7 @@ class ExplorerWindow(QMainWindow):
         self._directions_token = 0
         self._pending_directions: tuple | None = None
         self._closed = False
+        self._projection: ProjectionDialog | None = None
 
         self._render = RenderThread()
         self._render.worker.faceRendered.connect(self._on_face_rendered)
@@ -195,6 +198,14 @@ class ExplorerWindow(QMainWindow):
                                           Qt.DockWidgetArea.RightDockWidgetArea)
         self.gallery_dock = self._dock("Gallery", "GalleryDock", self.gallery_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.directions_dock, self.gallery_dock, Qt.Orientation.Vertical)
+
+        # The morph studio: a bottom dock, hidden until faces are sent to it.
+        self.morph_panel = InterpolationPanel(current_face=lambda: self.session.effective_latent() if self.session else None)
+        self.morph_panel.explorerRequested.connect(lambda z, psi: self.show_latent(z, psi))
+        self.morph_panel.galleryRequested.connect(self._add_frame_to_gallery)
+        self.morphRequested.connect(self._show_morph)
+        self.morph_dock = self._dock("Morph", "MorphDock", self.morph_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.morph_dock.hide()
         self.resizeDocks([self.latent_dock, self.directions_dock], [330, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.directions_dock, self.gallery_dock], [420, 360], Qt.Orientation.Vertical)
 
@@ -263,6 +274,10 @@ class ExplorerWindow(QMainWindow):
                                       "Version, and the card of the open model", SP.SP_MessageBoxInformation)
         self.act_morph = self._action("Send Selection to &Morph", self.morph_selection, None,
                                       "Morph between the faces selected in the gallery")
+        self.act_morph_studio = self._action("&Morph Studio", self._show_morph_studio, "Ctrl+M",
+                                             "Morph between faces: the current face, seeds, face PNGs or gallery picks")
+        self.act_project = self._action("Find Face from &Photo...", self.open_projection, "Ctrl+P",
+                                        "Search the model for the face closest to a photo of your own")
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Face")
@@ -356,11 +371,14 @@ class ExplorerWindow(QMainWindow):
         face.addSeparator()
         face.addAction(self.act_shuffle)
         face.addAction(self.act_morph)
+        face.addAction(self.act_morph_studio)
+        face.addSeparator()
+        face.addAction(self.act_project)
 
         view = mb.addMenu("&View")
         view.addAction(self.act_smooth)
         view.addSeparator()
-        for dock in (self.latent_dock, self.directions_dock, self.gallery_dock):
+        for dock in (self.latent_dock, self.directions_dock, self.gallery_dock, self.morph_dock):
             view.addAction(dock.toggleViewAction())
         view.addAction(self.act_reset_layout)
 
@@ -482,6 +500,10 @@ class ExplorerWindow(QMainWindow):
             # Started once the first face is up, so it does not compete with it for the CPU.
             self.directions_panel.set_busy("Finding SeFa and PCA directions for this model...")
             self._pending_directions = (self._directions_token, bundle, missing)
+        self.morph_panel.set_model(bundle)
+        if self._projection is not None:  # it searches the model it was opened with
+            self._projection.close()
+            self._projection = None
         self._after_change()
         self.modelChanged.emit(bundle.name)
         return kept
@@ -724,6 +746,7 @@ class ExplorerWindow(QMainWindow):
         else:
             self.session.commit(merge_key="psi")
             self._after_live_commit()
+            self.morph_panel.set_truncation(value / 100.0)
 
     def go_to_seed(self, seed: int) -> None:
         self.session.go_to_seed(int(seed))
@@ -762,6 +785,7 @@ class ExplorerWindow(QMainWindow):
 
     def set_smooth(self, smooth: bool) -> None:
         self.face_view.set_smooth(smooth)
+        self.morph_panel.set_smooth(smooth)
         self.variations.set_smooth(smooth)
         self.act_smooth.setChecked(smooth)
         self.prefs.smooth_upscale = smooth
@@ -921,6 +945,39 @@ class ExplorerWindow(QMainWindow):
         self.statusBar().showMessage(f"Sent {len(latents)} faces to the morph studio.", 4000)
         return True
 
+    # ================================================================ morph studio and projection
+    def _show_morph_studio(self) -> None:
+        self.morph_dock.show()
+        self.morph_dock.raise_()
+
+    @Slot(list)
+    def _show_morph(self, latents: list) -> None:
+        if self.morph_panel.set_keyframes(latents):
+            self._show_morph_studio()
+
+    def _add_frame_to_gallery(self, latent, image, psi: float) -> None:
+        try:
+            entry = self.gallery.add(image, latent, truncation=psi, model_name=self.bundle.name, model_sha256=self.bundle.sha256)
+        except FaceStudioError as exc:
+            self.show_error(str(exc))
+            return
+        self.gallery_panel.refresh()
+        self.gallery_dock.show()
+        self.statusBar().showMessage(f"Added the morph frame \u201c{entry.title}\u201d to the gallery.", 4000)
+
+    def open_projection(self, photo: str | Path | None = None) -> ProjectionDialog:
+        """Open (or raise) the photo -> face search for the open model; it never blocks the window."""
+        if self._projection is None:
+            self._projection = ProjectionDialog(self.bundle, self, photo=photo, start_folder=self.prefs.last_dir or None)
+            self._projection.latentChosen.connect(lambda z: self.show_latent(z, 1.0))
+            self._projection.finished.connect(self._forget_projection)
+        self._projection.show()
+        self._projection.raise_()
+        return self._projection
+
+    def _forget_projection(self) -> None:
+        self._projection = None
+
     # ================================================================ drag and drop
     @staticmethod
     def _dropped_path(event) -> Path | None:
@@ -966,6 +1023,9 @@ class ExplorerWindow(QMainWindow):
         self._var_timer.stop()
         self._render.close()
         self._directions.close()
+        self.morph_panel.shutdown()
+        if self._projection is not None:
+            self._projection.shutdown()
         self.prefs.geometry = self.saveGeometry()
         self.prefs.window_state = self.saveState()
         self.prefs.sync()

@@ -1,0 +1,167 @@
+"""`Renderer`: latents in, RGB uint8 faces out, fast and without Qt.
+
+The explorer, morph studio, exports and CLI all draw faces through here. It renders with
+a `FoldedGenerator` (batch norm folded, GEMM first layer, channels-last; see
+`folded_generator` for what was measured and kept), which matches the eval-mode generator
+to ~1e-7 and is faster than the plain eager forward. Generators whose layout it does not
+know are run as an eager eval-mode copy instead (`inference_path` says which).
+
+A renderer holds its own copy of the weights, taken when it is built, so a model still
+training in another thread can neither tear a frame nor change it mid-drag; build a new
+renderer to see new weights. Every call takes a lock: one renderer can be shared by the
+GUI thread and a render worker. Newest-request-wins scheduling is `LatestRequest`.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+import numpy as np
+import torch
+
+from facestudio.latent.sampling import truncate
+from facestudio.models.bundle import ModelBundle
+from facestudio.render.folded_generator import FoldedGenerator, NotFoldableError
+from facestudio.render.grid import tensor_to_uint8, uint8_to_tensor
+from facestudio.render.latest_request import LatestRequest
+
+__all__ = ["Renderer", "LatestRequest"]
+
+# Largest batch sent through the network at once: bounds memory for big grids while
+# staying in the range where batching still pays (per-face time flattens past ~16).
+MAX_BATCH = 16
+
+
+class Renderer:
+    """Renders faces of one model: `render(z)` -> (H, W, 3) uint8, `render_batch(zs)` -> (N, H, W, 3)."""
+
+    def __init__(self, bundle: ModelBundle, *, device: str | torch.device = "cpu", max_batch: int = MAX_BATCH) -> None:
+        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
+            raise ValueError(f"max_batch must be a whole number of at least 1, not {max_batch!r}.")
+        self.bundle = bundle
+        self.config = bundle.config
+        self.device = torch.device(device)
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+        source = bundle.viewing_generator
+        try:
+            self._net: torch.nn.Module = FoldedGenerator(source).to(self.device)
+            self.inference_path = "folded"
+        except NotFoldableError:
+            self._net = copy.deepcopy(source).to(self.device).eval().requires_grad_(False)
+            self.inference_path = "eager"
+        disc = bundle.discriminator
+        self._disc = copy.deepcopy(disc).to(self.device).eval().requires_grad_(False) if disc is not None else None
+
+    # ------------------------------------------------------------ facts
+    @property
+    def nz(self) -> int:
+        return self.config.nz
+
+    @property
+    def image_size(self) -> int:
+        return self.config.image_size
+
+    @property
+    def has_discriminator(self) -> bool:
+        return self._disc is not None
+
+    # ------------------------------------------------------------ input checks
+    def _latents(self, z: np.ndarray | torch.Tensor, psi: float) -> tuple[torch.Tensor, bool]:
+        """(N, nz) float32 tensor (truncated) and whether a single latent was given."""
+        if isinstance(z, torch.Tensor):
+            z = z.detach().to("cpu").numpy()
+        z = np.asarray(z)
+        if z.dtype.kind not in "fiu" or z.dtype == np.bool_:
+            raise ValueError(f"Latents must be numbers, not {z.dtype}.")
+        single = z.ndim == 1
+        if single:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != self.nz:
+            raise ValueError(f"This model takes latents of size {self.nz} ((nz,) or (N, nz)); got shape {z.shape}.")
+        z = z.astype(np.float32, copy=False)
+        if not np.all(np.isfinite(z)):
+            raise ValueError("The latent contains NaN or infinite values.")
+        return torch.from_numpy(np.ascontiguousarray(truncate(z, psi))), single
+
+    # ------------------------------------------------------------ rendering
+    @torch.inference_mode()
+    def _forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Images in [-1, 1] (N, nc, S, S) for latents already checked; caller holds the lock."""
+        return self._net(z.to(self.device))
+
+    def render_float(self, z: np.ndarray | torch.Tensor, psi: float = 1.0) -> torch.Tensor:
+        """Float images in [-1, 1] (N, nc, S, S) on the CPU, for code that needs more than uint8."""
+        zt, _ = self._latents(z, psi)
+        chunks = []
+        with self._lock:
+            for part in zt.split(self.max_batch):
+                chunks.append(self._forward(part).to("cpu").contiguous())
+        if not chunks:
+            return torch.zeros((0, self.config.nc, self.image_size, self.image_size))
+        return torch.cat(chunks)
+
+    def render(self, z: np.ndarray | torch.Tensor, psi: float = 1.0) -> np.ndarray:
+        """The face of latent `z` (nz,) with truncation `psi`: RGB uint8 (H, W, 3)."""
+        zt, _ = self._latents(z, psi)
+        if zt.shape[0] != 1:
+            raise ValueError(f"render takes one latent (nz,); use render_batch for {zt.shape[0]} latents.")
+        with self._lock:
+            return tensor_to_uint8(self._forward(zt))[0]
+
+    def render_batch(self, zs: np.ndarray | torch.Tensor, psi: float = 1.0) -> np.ndarray:
+        """Faces of latents (N, nz): RGB uint8 (N, H, W, 3), computed `max_batch` at a time."""
+        zt, _ = self._latents(zs, psi)
+        s = self.image_size
+        out = np.empty((zt.shape[0], s, s, 3), dtype=np.uint8)
+        with self._lock:
+            for start in range(0, zt.shape[0], self.max_batch):
+                part = zt[start : start + self.max_batch]
+                out[start : start + part.shape[0]] = tensor_to_uint8(self._forward(part))
+        return out
+
+    # ------------------------------------------------------------ realism
+    def _discriminator_input(self, x: np.ndarray | torch.Tensor, psi: float) -> torch.Tensor | None:
+        """Images (N, nc, S, S) in [-1, 1] for the discriminator, from uint8 faces or latents."""
+        arr = x.detach().to("cpu").numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        if arr.dtype == np.uint8:
+            s = self.image_size
+            images = uint8_to_tensor(arr)
+            if images.shape[2:] != (s, s):
+                raise ValueError(f"Realism is measured on {s} x {s} faces of this model; got {images.shape[2]} x {images.shape[3]}.")
+            nc = self.config.nc
+            if nc == 1:
+                return images.mean(1, keepdim=True)
+            if nc == 2:
+                return torch.cat([images.mean(1, keepdim=True), torch.ones_like(images[:, :1])], 1)
+            if nc == 4:
+                return torch.cat([images, torch.ones_like(images[:, :1])], 1)
+            return images
+        zt, _ = self._latents(arr, psi)
+        # From latents, judge the float image itself: no 8-bit rounding in between.
+        return torch.cat([self._forward(part) for part in zt.split(self.max_batch)]) if zt.shape[0] else None
+
+    def realism_scores(self, x: np.ndarray | torch.Tensor, psi: float = 1.0) -> np.ndarray | None:
+        """Per face, sigmoid of the discriminator's logit in [0, 1]; None without a discriminator.
+
+        `x` is faces (uint8 (H, W, 3) or (N, H, W, 3), as `render` returns them) or latents
+        ((nz,) or (N, nz) floats, rendered first with truncation `psi`). The score is the
+        discriminator's belief that the face is a training image: a rough "realism" meter
+        that is only as good as the discriminator (and meaningless on an untrained one).
+        """
+        if self._disc is None:
+            return None
+        with self._lock, torch.inference_mode():
+            images = self._discriminator_input(x, psi)
+            if images is None:
+                return np.zeros(0, dtype=np.float32)
+            logits = torch.cat([self._disc(part.to(self.device)) for part in images.split(self.max_batch)])
+            return torch.sigmoid(logits.to(torch.float32)).to("cpu").numpy()
+
+    def realism(self, x: np.ndarray | torch.Tensor, psi: float = 1.0) -> float | None:
+        """Realism in [0, 1] of one face (or the mean of several); None without a discriminator."""
+        scores = self.realism_scores(x, psi)
+        if scores is None or scores.size == 0:
+            return None
+        return float(scores.mean())

@@ -198,3 +198,16 @@ def test_one_renderer_serves_several_threads(bundle, tiny_config):
     for faces in results.values():
         for i in range(6):
             np.testing.assert_array_equal(faces[i], expected[i])
+
+
+def test_realism_percentile_ranks_a_face_among_the_models_own(bundle, tiny_config):
+    renderer = Renderer(bundle)
+    z = latents_for_seeds(range(12), tiny_config.nz)
+    raw = renderer.realism_scores(z)
+    ranks = np.array([renderer.realism_percentile(z[i]) for i in range(12)])
+    assert np.all((ranks >= 0) & (ranks <= 1))
+    # The rank is monotonic in the discriminator's own score.
+    order = np.argsort(raw)
+    assert np.all(np.diff(ranks[order]) >= 0)
+    assert ranks[order[-1]] > ranks[order[0]]
+    assert Renderer(new_bundle(tiny_config, with_discriminator=False)).realism_percentile(z[0]) is None

@@ -24,6 +24,20 @@ KIND_HINTS = {
 }
 
 
+
+def direction_label(name: str) -> str:
+    """What a person reads for a direction id: "hair_darkness" -> "Hair darkness",
+    "smile|yaw,light" (a conditional direction) -> "Smile (yaw, light kept)"."""
+    def words(t: str) -> str:
+        return t.replace("_", " ").strip()
+
+    base, _, kept = name.partition("|")
+    label = words(base)
+    label = label[:1].upper() + label[1:]
+    if kept:
+        label += " (" + ", ".join(words(k) for k in kept.split(",") if k) + " kept)"
+    return label
+
 class DirectionsPanel(QWidget):
     """Tabs of direction sliders; emits (kind, name, value) gestures."""
 
@@ -81,7 +95,7 @@ class DirectionsPanel(QWidget):
             page = QWidget()
             sliders = SliderList(lockable=False, value_range=DIRECTION_RANGE, noun="direction")
             values = [amounts.get((kind, n), 0.0) for n in dset.names]
-            sliders.set_rows(dset.names, values, [0.0] * len(dset.names))
+            sliders.set_rows([direction_label(n) for n in dset.names], values, [0.0] * len(dset.names))
             sliders.dragged.connect(lambda row, v, k=kind: self.dragged.emit(k, self._sets[k].names[row], v))
             sliders.released.connect(lambda row, k=kind: self.released.emit(k, self._sets[k].names[row]))
             sliders.nudged.connect(lambda row, v, k=kind: self.nudged.emit(k, self._sets[k].names[row], v))

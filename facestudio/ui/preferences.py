@@ -71,7 +71,8 @@ class Preferences:
     # ---------------------------------------------------------------- what is remembered
     @property
     def smooth_upscale(self) -> bool:
-        return self._bool("view/smooth", False)
+        # Smooth by default: a 64 px face blown up to 600 px reads as a face, not as tiles.
+        return self._bool("view/smooth", True)
 
     @smooth_upscale.setter
     def smooth_upscale(self, on: bool) -> None:

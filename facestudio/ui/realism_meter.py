@@ -1,8 +1,10 @@
 """The discriminator's opinion of the current face, as a small gauge.
 
-The discriminator was trained to tell real faces from generated ones; its probability
-that this face is real is a rough, model-specific guide (not a quality score): it helps
-an artist notice when sliders push a face somewhere the model finds implausible.
+The discriminator was trained to tell real faces from generated ones. Its raw probability
+is near 0 for every generated face of a trained model, so the gauge shows a rank instead:
+the share of the model's own random faces the discriminator finds less real than this one
+(`Renderer.realism_percentile`). A rough, model-specific guide, not a quality score: it
+helps an artist notice when sliders push a face somewhere the model finds implausible.
 """
 
 from __future__ import annotations
@@ -61,8 +63,9 @@ class RealismMeter(QWidget):
         if not self._available:
             self.setToolTip("This model file holds only a generator, so there is no realism estimate.")
         else:
-            self.setToolTip("How real the model's discriminator thinks this face looks (its own judgement, "
-                            "not a quality score). Low values hint that sliders pushed the face somewhere implausible.")
+            self.setToolTip("How real the model's discriminator finds this face, ranked against the model's own "
+                            "random faces: 80% = more convincing than 80% of them (its own judgement, not a "
+                            "quality score). Low values hint that sliders pushed the face somewhere implausible.")
 
     def sizeHint(self) -> QSize:
         return QSize(240, self.height())

@@ -104,7 +104,7 @@ class RenderWorker(QObject):
             if last_face is not None:
                 face_job, image = last_face
                 last_face = None
-                realism = self._run(lambda: face_job.renderer.realism(image))
+                realism = self._run(lambda: face_job.renderer.realism_percentile(image))
                 self.realismMeasured.emit(face_job.token, realism)
                 continue
             vjob = self._variations.take()

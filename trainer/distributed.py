@@ -1,0 +1,69 @@
+"""Data-parallel training across processes and machines with torch.distributed.
+
+Launched by torchrun, which sets RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR for each
+process; without those variables everything here is a no-op for one process. Each
+process trains on its own slice of the same seeded permutation, DistributedDataParallel
+averages gradients, and only rank 0 writes files. gloo on CPU, nccl on GPUs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Distributed:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    local_world_size: int = 1
+    comm_device: str = "cpu"  # nccl reduces CUDA tensors only
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def all_reduce(self, tensor: torch.Tensor, op: str = "sum") -> torch.Tensor:
+        """`tensor` reduced over all processes, on the tensor's device; itself for one process."""
+        if not self.enabled:
+            return tensor
+        t = tensor.to(self.comm_device, copy=True)
+        dist.all_reduce(t, op={"sum": dist.ReduceOp.SUM, "min": dist.ReduceOp.MIN, "max": dist.ReduceOp.MAX}[op])
+        return t.to(tensor.device)
+
+    def barrier(self) -> None:
+        if self.enabled:
+            dist.barrier()
+
+
+def launched_by_torchrun() -> bool:
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def init_distributed(device_type: str) -> Distributed:
+    """Join the process group torchrun set up (once per process); one process -> no-op."""
+    if not launched_by_torchrun():
+        return Distributed()
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    return Distributed(
+        comm_device=f"cuda:{local_rank % max(1, torch.cuda.device_count())}" if device_type == "cuda" else "cpu",
+        rank=dist.get_rank(),
+        world_size=dist.get_world_size(),
+        local_rank=local_rank,
+        local_world_size=int(os.environ.get("LOCAL_WORLD_SIZE", "1")),
+    )
+
+
+def shutdown_distributed() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

@@ -1,0 +1,152 @@
+"""Train and ship FaceStudio's default model (the face the app opens on).
+
+    python -m trainer.recipes.default_model train  [--minutes 150] [--runs-dir runs]
+    python -m trainer.recipes.default_model export RUN_DIR_OR_CHECKPOINT
+
+`train` runs FaceStudio's own trainer on the built-in synthetic faces at 64 px with the
+settings below (a plain `facestudio train` command, printed before it starts, so the run
+can also be resumed or extended by hand). `export` turns the run's newest good state into
+`resources/default_model.safetensors` -- generator, EMA generator and discriminator, plus
+the SeFa, PCA and attribute directions the explorer offers -- and writes the model card
+`resources/default_model.json` (command, seed, steps, wall time, eval figures, direction
+effects) that the README's model card is copied from. Exporting is deterministic for a
+given checkpoint; directions take about a minute on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from facestudio.atomic_file import atomic_write_text
+from facestudio.models import ModelBundle, load_model, save_model
+from facestudio.models.checkpoint import default_model_path
+
+# The recipe: DCGAN at 64 px with a 100-d latent, narrow (32) widths so it trains on a
+# laptop CPU in about two hours and renders a face in a few milliseconds.
+TRAIN_ARGS = [
+    "--data", "synthetic", "--size", "64", "--nz", "100", "--ngf", "32", "--ndf", "32",
+    "--batch", "64", "--flip", "--ema", "0.999", "--seed", "0", "--name", "default",
+]
+SEFA_K = 12
+PCA_K = 12
+ATTRIBUTE_N = 5000
+# Conditional directions: change the first attribute while holding the listed ones fixed,
+# for the pairs that move together in the data (pose drags lighting, beards drag smiles).
+CONDITIONS = {"smile": ["yaw", "light"], "glasses": ["beard"], "beard": ["smile", "glasses"], "yaw": ["light"]}
+
+
+def card_path() -> Path:
+    return default_model_path().with_suffix(".json")
+
+
+def train(minutes: float, runs_dir: str, resume: str | None) -> int:
+    """Run the recipe's training with `facestudio train` (same process tree, same output)."""
+    cmd = [sys.executable, "-m", "facestudio", "train"]
+    cmd += ["--resume", resume] if resume else TRAIN_ARGS + ["--runs-dir", runs_dir]
+    cmd += ["--minutes", str(minutes)]
+    print(" ".join(cmd[2:]), flush=True)
+    return subprocess.call(cmd)
+
+
+def _run_facts(source: Path) -> dict[str, Any]:
+    """Steps, images seen and wall time from the run folder holding `source`, if any."""
+    run_dir = source if source.is_dir() else source.parent.parent if source.parent.name == "checkpoints" else source.parent
+    metrics = run_dir / "metrics.jsonl"
+    if not metrics.is_file():
+        return {}
+    from trainer.metrics_log import read_metrics
+
+    records = [r for r in read_metrics(metrics) if "step" in r and "seconds" in r]
+    if not records:
+        return {}
+    last = records[-1]
+    config = json.loads((run_dir / "config.json").read_text()).get("config", {}) if (run_dir / "config.json").is_file() else {}
+    return {
+        "run": run_dir.name,
+        "steps": int(last["step"]),
+        "images_seen": int(last["step"]) * int(config.get("batch_size", 64)),
+        "wall_seconds": round(float(last["seconds"]), 1),
+        "mean_images_per_s": round(int(last["step"]) * int(config.get("batch_size", 64)) / max(float(last["seconds"]), 1e-9), 1),
+        "training": config,
+    }
+
+
+def compute_directions(bundle: ModelBundle) -> dict[str, Any]:
+    """SeFa, PCA and attribute directions (plus conditional ones) for the bundle."""
+    from facestudio.latent.attribute_directions import compute_attribute_directions
+    from facestudio.latent.directions import pca_directions, sefa_directions
+
+    g = bundle.viewing_generator.eval()
+    t0 = time.perf_counter()
+    sefa = sefa_directions(g, k=SEFA_K)
+    pca = pca_directions(g, k=PCA_K)
+    t1 = time.perf_counter()
+    attribute = compute_attribute_directions(bundle, n=ATTRIBUTE_N, conditions=CONDITIONS)
+    t2 = time.perf_counter()
+    print(f"directions: SeFa+PCA {t1 - t0:.1f} s, attributes ({len(attribute.names)}) {t2 - t1:.1f} s", flush=True)
+    return {"sefa": sefa, "pca": pca, "attribute": attribute}
+
+
+def export(source: str, out: Path, evaluate: bool) -> int:
+    """Write the default model and its card from a run folder or checkpoint."""
+    src = Path(source)
+    bundle = load_model(src)
+    bundle.directions = compute_directions(bundle)
+    bundle.check_directions()
+    sha = save_model(bundle, out)
+    card: dict[str, Any] = {
+        "format": "facestudio-model-card",
+        "recipe": "trainer/recipes/default_model.py",
+        "command": "facestudio train " + " ".join(TRAIN_ARGS),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}",
+        "file": out.name,
+        "bytes": out.stat().st_size,
+        "sha256": sha,
+        "config": bundle.config.to_dict() if hasattr(bundle.config, "to_dict") else vars(bundle.config),
+        "directions": {k: v.names for k, v in bundle.directions.items()},
+        **_run_facts(src),
+    }
+    if evaluate:
+        from facestudio.latent.attribute_directions import direction_effects
+        from facestudio.metrics.evaluation import evaluate as run_eval
+
+        t0 = time.perf_counter()
+        card["eval"] = run_eval(bundle)
+        card["eval_seconds"] = round(time.perf_counter() - t0, 1)
+        card["direction_effects"] = direction_effects(bundle, bundle.directions["attribute"])
+    atomic_write_text(card_path() if out == default_model_path() else out.with_suffix(".json"), json.dumps(card, indent=1, default=str) + "\n")
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, sha256 {sha[:12]})")
+    if "eval" in card:
+        e = card["eval"]
+        print(f"FD {e['fd']:.2f}  precision {e['precision']:.3f}  recall {e['recall']:.3f}  diversity {e['diversity']:.3f}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m trainer.recipes.default_model", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="what", required=True)
+    t = sub.add_parser("train", help="train the default model with FaceStudio's trainer")
+    t.add_argument("--minutes", type=float, default=150.0, help="wall-clock budget (default: 150)")
+    t.add_argument("--runs-dir", default="runs", help="where the run folder goes (default: runs)")
+    t.add_argument("--resume", help="continue an earlier run folder of this recipe instead")
+    e = sub.add_parser("export", help="write resources/default_model.safetensors from a run or checkpoint")
+    e.add_argument("source", help="run folder or checkpoint file")
+    e.add_argument("-o", "--out", type=Path, default=default_model_path(), help="output file (default: the shipped resource)")
+    e.add_argument("--no-eval", action="store_true", help="skip the quality figures on the card")
+    args = p.parse_args(argv)
+    if args.what == "train":
+        return train(args.minutes, args.runs_dir, args.resume)
+    return export(args.source, args.out, not args.no_eval)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

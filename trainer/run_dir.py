@@ -1,0 +1,162 @@
+"""Run folders: `runs/NNNNN-<name>/` with config.json, metrics.jsonl, log.txt, samples/, checkpoints/.
+
+Numbered like stylegan's results folders, so runs sort by age and never collide. Every
+file in here is written atomically (metrics.jsonl and log.txt are append-only logs).
+Checkpoints are `checkpoints/ckpt_NNNNNNN.safetensors`, so lexical order is step order,
+plus `checkpoints/latest_good.safetensors`, the newest checkpoint taken while training
+looked healthy (a hard link to it when the file system allows, else a copy).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+from facestudio.atomic_file import atomic_write_bytes
+from facestudio.errors import ConfigError, DiskWriteError
+
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.jsonl"
+LOG_FILE = "log.txt"
+MODEL_FILE = "model.safetensors"
+SAMPLES = "samples"
+CHECKPOINTS = "checkpoints"
+LATEST_GOOD = "latest_good.safetensors"
+FIXED_Z = "fixed_z.npy"
+_RUN_RE = re.compile(r"^(\d{5,})-")
+_CKPT_RE = re.compile(r"^ckpt_(\d{7,})\.safetensors$")
+
+
+def create_run_dir(runs_dir: str | os.PathLike, name: str) -> Path:
+    """Make `runs_dir/NNNNN-name` with the next free number (safe against a parallel run)."""
+    root = Path(runs_dir).expanduser()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DiskWriteError(f"Cannot create the runs folder {root}: {exc.strerror or exc}. Choose another --runs-dir.") from None
+    for _ in range(1000):
+        numbers = [int(m.group(1)) for p in root.iterdir() if (m := _RUN_RE.match(p.name))]
+        run = root / f"{max(numbers, default=-1) + 1:05d}-{name}"
+        try:
+            run.mkdir()
+        except FileExistsError:
+            continue  # another process took this number between listing and mkdir
+        except OSError as exc:
+            raise DiskWriteError(f"Cannot create the run folder {run}: {exc.strerror or exc}.") from None
+        (run / SAMPLES).mkdir()
+        (run / CHECKPOINTS).mkdir()
+        return run
+    raise DiskWriteError(f"Could not find a free run number in {root}.")
+
+
+def checkpoint_path(run: Path, step: int) -> Path:
+    return run / CHECKPOINTS / f"ckpt_{step:07d}.safetensors"
+
+
+def checkpoint_step(path: Path) -> int | None:
+    m = _CKPT_RE.match(path.name)
+    return int(m.group(1)) if m else None
+
+
+def list_checkpoints(run: Path) -> list[Path]:
+    """Step checkpoints of a run, oldest first (not latest_good, not temporary files)."""
+    folder = run / CHECKPOINTS
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if checkpoint_step(p) is not None and p.is_file()]
+    return sorted(found, key=lambda p: checkpoint_step(p))
+
+
+def remove_stale_temporaries(run: Path) -> list[Path]:
+    """Delete temporary files a killed run left behind (`.name.XXXX.tmp` of atomic writes)."""
+    removed = []
+    for folder in (run, run / CHECKPOINTS, run / SAMPLES):
+        if folder.is_dir():
+            for p in folder.glob(".*.tmp"):
+                try:
+                    p.unlink()
+                    removed.append(p)
+                except OSError:
+                    pass
+    return removed
+
+
+def publish_latest_good(checkpoint: Path) -> Path:
+    """Point checkpoints/latest_good.safetensors at `checkpoint`, atomically.
+
+    A hard link costs no disk and survives the rotation deleting the original name;
+    file systems without hard links (FAT, some network shares) get a copy instead.
+    """
+    target = checkpoint.parent / LATEST_GOOD
+    tmp = checkpoint.parent / f".{LATEST_GOOD}.{os.getpid()}.tmp"
+    try:
+        tmp.unlink(missing_ok=True)
+        os.link(checkpoint, tmp)
+        os.replace(tmp, target)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        atomic_write_bytes(target, checkpoint.read_bytes())
+    return target
+
+
+def rotate_checkpoints(run: Path, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` step checkpoints (latest_good is a separate name)."""
+    removed = []
+    for old in list_checkpoints(run)[:-keep]:
+        try:
+            old.unlink()
+            removed.append(old)
+        except OSError:
+            pass
+    return removed
+
+
+def abandon_after(run: Path, step: int) -> list[Path]:
+    """Move checkpoints newer than `step` to checkpoints/abandoned/ (resuming from an older one).
+
+    Kept rather than deleted: they are the person's work, and the newest-checkpoint rule of
+    a later resume must not pick them up again.
+    """
+    moved = []
+    newer = [p for p in list_checkpoints(run) if checkpoint_step(p) > step]
+    if newer:
+        dest = run / CHECKPOINTS / "abandoned"
+        dest.mkdir(exist_ok=True)
+        for p in newer:
+            os.replace(p, dest / p.name)
+            moved.append(dest / p.name)
+    return moved
+
+
+def resolve_resume_target(path: str | os.PathLike) -> tuple[Path, Path | None]:
+    """`--resume` accepts a run folder or one checkpoint file inside it -> (run, checkpoint or None)."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        if not (p / CONFIG_FILE).is_file() and not (p / CHECKPOINTS).is_dir():
+            raise ConfigError(f"{p} is not a FaceStudio run folder (no config.json or checkpoints/); give the folder a training run created.")
+        return p, None
+    if p.is_file() and p.parent.name == CHECKPOINTS:
+        return p.parent.parent, p
+    if p.is_file():
+        raise ConfigError(f"{p} is not inside a run folder's checkpoints/; resume a run folder or one of its checkpoints.")
+    raise ConfigError(f"There is no run folder or checkpoint {p} to resume.")
+
+
+class RunLog:
+    """log.txt: what happened to the run, in sentences (start, resume, warnings, end)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.failed = False
+
+    def write(self, message: str) -> None:
+        if self.path is None:
+            return
+        line = f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {message}\n"
+        try:
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+        except OSError:
+            self.failed = True  # a log line is not worth stopping training for

@@ -88,6 +88,7 @@ class ExplorerWindow(QMainWindow):
         self._pending_directions: tuple | None = None
         self._closed = False
         self._projection: ProjectionDialog | None = None
+        self._training = None  # the training room window (facestudio.ui.training_panel), made on first use
 
         self._render = RenderThread()
         self._render.worker.faceRendered.connect(self._on_face_rendered)
@@ -278,6 +279,8 @@ class ExplorerWindow(QMainWindow):
                                              "Morph between faces: the current face, seeds, face PNGs or gallery picks")
         self.act_project = self._action("Find Face from &Photo...", self.open_projection, "Ctrl+P",
                                         "Search the model for the face closest to a photo of your own")
+        self.act_training = self._action("Open &Training Room...", self.open_training_room, "Ctrl+T",
+                                         "Train a model on your photos or the built-in faces and watch it learn")
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Face")
@@ -374,6 +377,8 @@ class ExplorerWindow(QMainWindow):
         face.addAction(self.act_morph_studio)
         face.addSeparator()
         face.addAction(self.act_project)
+
+        mb.addMenu("&Train").addAction(self.act_training)
 
         view = mb.addMenu("&View")
         view.addAction(self.act_smooth)
@@ -978,6 +983,28 @@ class ExplorerWindow(QMainWindow):
     def _forget_projection(self) -> None:
         self._projection = None
 
+    # ================================================================ training room
+    def open_training_room(self) -> QMainWindow:
+        """Show the training room window (made on first use; pyqtgraph loads only then)."""
+        from facestudio.ui.training_panel import TrainingWindow
+
+        if self._training is None or self._training.is_shut_down:
+            self._training = TrainingWindow()
+            self._training.snapshotBundle.connect(self.use_bundle)
+            self._training.handedOff.connect(lambda text: self.show_message(text, "info", sticky=True))
+        self._training.show()
+        self._training.raise_()
+        self._training.activateWindow()
+        return self._training
+
+    def use_bundle(self, bundle: ModelBundle, label: str) -> bool:
+        """Explore a model that exists only in memory (a training snapshot); the face is kept when it fits."""
+        kept = self._adopt(bundle, "")
+        suffix = "" if kept else " (new latent size: the undo history starts over)"
+        self.statusBar().showMessage(f"Exploring {label}{suffix}.", 6000)
+        self.raise_()
+        return True
+
     # ================================================================ drag and drop
     @staticmethod
     def _dropped_path(event) -> Path | None:
@@ -1026,6 +1053,9 @@ class ExplorerWindow(QMainWindow):
         self.morph_panel.shutdown()
         if self._projection is not None:
             self._projection.shutdown()
+        if self._training is not None:
+            self._training.shutdown()  # stops and saves (or hands off) a run, joins its thread
+            self._training.close()
         self.prefs.geometry = self.saveGeometry()
         self.prefs.window_state = self.saveState()
         self.prefs.sync()

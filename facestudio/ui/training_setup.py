@@ -1,0 +1,516 @@
+"""Setting up a run: what to learn from, how to train, how long, and where to save.
+
+The data check comes first: choosing a folder counts its usable images, lists every
+skipped file with its reason and shows a preview, and the form then fills in settings
+suited to that many images (`trainer.suggested_settings`), each with its reason as the
+tooltip. The checking itself happens on the training thread; this form only asks for
+it (`checkRequested`) and shows the answer.
+
+`config()` turns the form into a `TrainConfig`, whose validation supplies the sentence
+when a value cannot train.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractButton, QAbstractSpinBox, QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+    QCheckBox, QListWidget, QListWidgetItem, QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from facestudio.ui.qt_images import qpixmap_from_rgb
+from trainer.config import TrainConfig
+from trainer.suggested_settings import suggest_settings
+
+DEFAULT_SYNTHETIC = 10_000
+PREVIEW_SIDE = 200
+SYNTHETIC = "synthetic"
+
+TIPS = {
+    "image_size": "Pixels per side of the faces the model makes. 64 trains about 4x faster than 128; 32 is for quick tries.",
+    "batch_size": "Images per training step. Bigger batches are smoother but each step takes longer.",
+    "lr_g": "How big a step the generator takes when it learns. 0.0002 is the DCGAN classic.",
+    "lr_d": "How big a step the discriminator takes when it learns. Lower it first if the discriminator wins outright.",
+    "loss": "How the two networks are scored. bce is the DCGAN tutorial's; hinge can be steadier on small data sets.",
+    "diffaugment": "Show the discriminator shifted, recoloured and cut-out copies so it cannot memorise a small data set.",
+    "ema_decay": "The samples and the saved model use a moving average of the generator's weights: calmer, better faces. 0 turns it off.",
+    "flip": "Also train on mirrored copies of every image: twice the data for free (faces are nearly symmetric).",
+    "max_steps": "Training stops at this step (a step = one batch). For a resumed run: steps added to where it stopped.",
+    "minutes": "Training stops after this many minutes of training in this session (paused time does not count).",
+    "nz": "Latent size: how many numbers describe a face (the sliders of the explorer).",
+    "width": "Network width (ngf = ndf): wider networks learn more detail but train slower.",
+    "seed": "Seed of the starting weights, noise and data order: the same seed gives the same run.",
+    "sample_every": "Steps between sample grids: each one becomes a frame of the timeline.",
+    "checkpoint_every": "Steps between checkpoints; training can resume from each. Stopping always saves one.",
+    "name": "Name of the run folder and of the model.",
+    "runs_dir": "Each run gets its own numbered folder in here (config, metrics, samples, checkpoints, model).",
+}
+
+
+def _form() -> QFormLayout:
+    form = QFormLayout()
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+    form.setHorizontalSpacing(10)
+    form.setVerticalSpacing(6)
+    return form
+
+
+class TrainingSetup(QWidget):
+    """The form; `config()` and `runs_dir()` give what `Start` needs."""
+
+    checkRequested = Signal(str, int)  # "synthetic" or a folder, number of synthetic faces
+
+    def __init__(self, runs_dir: str | Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._check: dict[str, Any] | None = None  # the data check of the current source
+        self._checking: str | None = None
+        self._suggested_for: int | None = None
+        self._locked = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        layout.addWidget(self._build_data())
+        layout.addWidget(self._build_training())
+        layout.addWidget(self._build_budget())
+        layout.addWidget(self._build_advanced())
+        layout.addWidget(self._build_save(runs_dir))
+        layout.addStretch(1)
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(300)
+        self._count_timer.timeout.connect(self._on_count_settled)
+        self._sync_source_widgets()
+
+    # ================================================================ building
+    def _build_data(self) -> QGroupBox:
+        box = QGroupBox("Faces to learn from")
+        self.synthetic_radio = QRadioButton("Built-in synthetic faces")
+        self.synthetic_radio.setToolTip("Drawn faces that come with FaceStudio: a quick way to see a GAN learn.")
+        self.synthetic_count = QSpinBox()
+        self.synthetic_count.setRange(16, 200_000)
+        self.synthetic_count.setSingleStep(1000)
+        self.synthetic_count.setGroupSeparatorShown(True)
+        self.synthetic_count.setValue(DEFAULT_SYNTHETIC)
+        self.synthetic_count.setSuffix(" faces")
+        self.synthetic_count.setToolTip("How many different built-in faces to train on (drawn once, then cached).")
+        self.synthetic_count.valueChanged.connect(lambda _v: self._count_timer.start())
+        self.folder_radio = QRadioButton("A folder of my own photos")
+        self.folder_radio.setToolTip("Any folder of JPEG, PNG, WebP, BMP or TIFF images (searched with its subfolders). "
+                                     "Faces should be roughly centred; each image is centre-cropped to a square.")
+        group = QButtonGroup(self)
+        group.addButton(self.synthetic_radio)
+        group.addButton(self.folder_radio)
+        self.synthetic_radio.setChecked(True)
+        self.synthetic_radio.toggled.connect(self._on_source_toggled)
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText("Choose a folder of face photos...")
+        self.folder_edit.editingFinished.connect(self._on_folder_edited)
+        self.browse_button = QPushButton("Browse...")
+        self.browse_button.clicked.connect(self.choose_folder)
+        self.recheck_button = QPushButton("Check again")
+        self.recheck_button.setToolTip("Count the folder's usable images again (after adding or removing files)")
+        self.recheck_button.clicked.connect(self.request_check)
+        self.data_summary = QLabel()
+        self.data_summary.setWordWrap(True)
+        self.preview = QLabel()
+        self.preview.setFixedSize(PREVIEW_SIDE, PREVIEW_SIDE)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setObjectName("Hint")
+        self.preview.setToolTip("The first images of the data set, as the model will see them (centre-cropped)")
+        self.skipped_list = QListWidget()
+        self.skipped_list.setMaximumHeight(110)
+        self.skipped_list.setWordWrap(True)
+        self.skipped_list.setToolTip("Files that will not be used, and why")
+        self.skipped_list.hide()
+
+        synth_row = QHBoxLayout()
+        synth_row.addWidget(self.synthetic_radio)
+        synth_row.addStretch(1)
+        synth_row.addWidget(self.synthetic_count)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(self.browse_button)
+        folder_row.addWidget(self.recheck_button)
+        preview_row = QHBoxLayout()
+        preview_row.addStretch(1)
+        preview_row.addWidget(self.preview)
+        preview_row.addStretch(1)
+        v = QVBoxLayout(box)
+        v.setSpacing(6)
+        v.addLayout(synth_row)
+        v.addWidget(self.folder_radio)
+        v.addLayout(folder_row)
+        v.addWidget(self.data_summary)
+        v.addLayout(preview_row)
+        v.addWidget(self.skipped_list)
+        return box
+
+    def _build_training(self) -> QGroupBox:
+        box = QGroupBox("Training")
+        form = _form()
+        self.size_combo = QComboBox()
+        for size in (32, 64, 128):
+            self.size_combo.addItem(f"{size} x {size} px", size)
+        self.size_combo.setCurrentIndex(1)
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(2, 1024)
+        self.batch_spin.setValue(64)
+        self.lr_g_spin = self._lr_spin()
+        self.lr_d_spin = self._lr_spin()
+        self.loss_combo = QComboBox()
+        self.loss_combo.addItem("bce (DCGAN tutorial)", "bce")
+        self.loss_combo.addItem("hinge", "hinge")
+        self.diffaugment_combo = QComboBox()
+        self.diffaugment_combo.addItem("auto (on for small data sets)", "auto")
+        self.diffaugment_combo.addItem("on", "on")
+        self.diffaugment_combo.addItem("off", "off")
+        self.ema_spin = QDoubleSpinBox()
+        self.ema_spin.setDecimals(4)
+        self.ema_spin.setRange(0.0, 0.9999)
+        self.ema_spin.setSingleStep(0.001)
+        self.ema_spin.setValue(0.999)
+        self.flip_check = QCheckBox("Also learn from mirrored copies")
+        lr_row = QHBoxLayout()
+        lr_row.addWidget(QLabel("G"))
+        lr_row.addWidget(self.lr_g_spin, 1)
+        lr_row.addWidget(QLabel("D"))
+        lr_row.addWidget(self.lr_d_spin, 1)
+        form.addRow("Image size", self.size_combo)
+        form.addRow("Batch", self.batch_spin)
+        form.addRow("Learning rates", lr_row)
+        form.addRow("Loss", self.loss_combo)
+        form.addRow("DiffAugment", self.diffaugment_combo)
+        form.addRow("EMA decay", self.ema_spin)
+        form.addRow("", self.flip_check)
+        box.setLayout(form)
+        self._tip_widgets = {
+            "image_size": self.size_combo, "batch_size": self.batch_spin, "lr_g": self.lr_g_spin, "lr_d": self.lr_d_spin,
+            "loss": self.loss_combo, "diffaugment": self.diffaugment_combo, "ema_decay": self.ema_spin, "flip": self.flip_check,
+        }
+        return box
+
+    def _build_budget(self) -> QGroupBox:
+        box = QGroupBox("How long")
+        self.steps_radio = QRadioButton("Steps")
+        self.minutes_radio = QRadioButton("Minutes")
+        group = QButtonGroup(self)
+        group.addButton(self.steps_radio)
+        group.addButton(self.minutes_radio)
+        self.steps_radio.setChecked(True)
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(1, 10_000_000)
+        self.steps_spin.setGroupSeparatorShown(True)
+        self.steps_spin.setSingleStep(500)
+        self.steps_spin.setValue(5000)
+        self.minutes_spin = QDoubleSpinBox()
+        self.minutes_spin.setRange(0.1, 100_000)
+        self.minutes_spin.setDecimals(1)
+        self.minutes_spin.setValue(30.0)
+        self.steps_radio.toggled.connect(self._on_budget_toggled)
+        row = QHBoxLayout(box)
+        row.addWidget(self.steps_radio)
+        row.addWidget(self.steps_spin, 1)
+        row.addSpacing(10)
+        row.addWidget(self.minutes_radio)
+        row.addWidget(self.minutes_spin, 1)
+        self._tip_widgets.update({"max_steps": self.steps_spin, "minutes": self.minutes_spin})
+        self._on_budget_toggled()
+        return box
+
+    def _build_advanced(self) -> QGroupBox:
+        box = QGroupBox("Network and files")
+        form = _form()
+        self.nz_spin = QSpinBox()
+        self.nz_spin.setRange(1, 4096)
+        self.nz_spin.setValue(100)
+        self.width_spin = QSpinBox()
+        self.width_spin.setRange(4, 512)
+        self.width_spin.setValue(64)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.sample_every_spin = QSpinBox()
+        self.sample_every_spin.setRange(1, 1_000_000)
+        self.sample_every_spin.setValue(500)
+        self.checkpoint_every_spin = QSpinBox()
+        self.checkpoint_every_spin.setRange(1, 1_000_000)
+        self.checkpoint_every_spin.setValue(1000)
+        self.name_edit = QLineEdit("dcgan")
+        net_row = QHBoxLayout()
+        net_row.addWidget(QLabel("latent"))
+        net_row.addWidget(self.nz_spin, 1)
+        net_row.addWidget(QLabel("width"))
+        net_row.addWidget(self.width_spin, 1)
+        every_row = QHBoxLayout()
+        every_row.addWidget(QLabel("samples"))
+        every_row.addWidget(self.sample_every_spin, 1)
+        every_row.addWidget(QLabel("checkpoints"))
+        every_row.addWidget(self.checkpoint_every_spin, 1)
+        form.addRow("Network", net_row)
+        form.addRow("Every", every_row)
+        form.addRow("Seed", self.seed_spin)
+        form.addRow("Name", self.name_edit)
+        box.setLayout(form)
+        self._tip_widgets.update({"nz": self.nz_spin, "width": self.width_spin, "seed": self.seed_spin,
+                                  "sample_every": self.sample_every_spin, "checkpoint_every": self.checkpoint_every_spin,
+                                  "name": self.name_edit})
+        return box
+
+    def _build_save(self, runs_dir: str | Path) -> QGroupBox:
+        box = QGroupBox("Save runs in")
+        self.runs_edit = QLineEdit(str(runs_dir))
+        self.runs_browse = QPushButton("Browse...")
+        self.runs_browse.clicked.connect(self.choose_runs_dir)
+        row = QHBoxLayout(box)
+        row.addWidget(self.runs_edit, 1)
+        row.addWidget(self.runs_browse)
+        self._tip_widgets["runs_dir"] = self.runs_edit
+        for key, widget in self._tip_widgets.items():
+            widget.setToolTip(TIPS[key])
+        return box
+
+    @staticmethod
+    def _lr_spin() -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setDecimals(5)
+        spin.setRange(0.00001, 0.01)
+        spin.setSingleStep(0.00005)
+        spin.setValue(0.0002)
+        return spin
+
+    # ================================================================ data source
+    def data_spec(self) -> tuple[str, int]:
+        """("synthetic", faces) or (folder, 0)."""
+        if self.synthetic_radio.isChecked():
+            return SYNTHETIC, int(self.synthetic_count.value())
+        return self.folder_edit.text().strip(), 0
+
+    def choose_folder(self) -> None:
+        start = self.folder_edit.text().strip() or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Folder of face photos", start)
+        if folder:
+            self.set_folder(folder)
+
+    def set_folder(self, folder: str | os.PathLike) -> None:
+        """Train on `folder` and check it now."""
+        self.folder_edit.setText(str(folder))
+        if self.folder_radio.isChecked():
+            self.request_check()
+        else:
+            self.folder_radio.setChecked(True)  # the switch of source asks for the check
+
+    def choose_runs_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save runs in", self.runs_edit.text().strip() or str(Path.home()))
+        if folder:
+            self.runs_edit.setText(folder)
+
+    def request_check(self) -> None:
+        """Ask for the data check of the current source (answered by `set_check_result`)."""
+        root, count = self.data_spec()
+        self._check = None
+        if not root:
+            self._checking = None  # an answer still on its way is for another source: not waited for
+            self.data_summary.setText("Choose a folder of face photos, or use the built-in faces.")
+            self._show_preview(None)
+            self.skipped_list.hide()
+            return
+        self._checking = root
+        self.data_summary.setText("Checking the images..." if root != SYNTHETIC else "Preparing a preview...")
+        self.checkRequested.emit(root, count)
+
+    def set_check_result(self, result: dict[str, Any]) -> None:
+        """Show a data check (ignored when the source changed meanwhile)."""
+        root, count = self.data_spec()
+        if result.get("root") != (SYNTHETIC if root == SYNTHETIC else str(Path(root))):
+            return
+        if root == SYNTHETIC:
+            result = dict(result, images=count)
+        self._check = result
+        self._checking = None
+        n = int(result["images"])
+        skipped = result.get("skipped") or []
+        if root == SYNTHETIC:
+            text = f"{n:,} built-in faces."
+        else:
+            text = f"<b>{n:,}</b> usable image{'s' if n != 1 else ''}"
+            text += f"; {len(skipped):,} file{'s' if len(skipped) != 1 else ''} skipped (listed below)." if skipped else "; nothing skipped."
+            if result.get("celeba"):
+                text += " CelebA layout recognised."
+        self.data_summary.setText(text)
+        self._show_preview(result.get("preview"))
+        self.skipped_list.clear()
+        for s in skipped:
+            item = QListWidgetItem(f"{Path(s['path']).name}: {s['reason']}")
+            item.setToolTip(f"{s['path']}\n{s['reason']}")
+            self.skipped_list.addItem(item)
+        self.skipped_list.setVisible(bool(skipped))
+        if not self._locked:  # a run has started meanwhile: its settings stay on show
+            self.apply_suggestions(n)
+
+    def set_check_failed(self, root: str, text: str) -> None:
+        if root != self.data_spec()[0]:
+            return
+        self._check = None
+        self._checking = None
+        self.data_summary.setText(f"<span style='color:#e07070'>{_escape(text)}</span>")
+        self._show_preview(None)
+        self.skipped_list.hide()
+
+    def data_ready(self) -> bool:
+        """Whether the current source passed its check (the built-in faces always do)."""
+        if self.synthetic_radio.isChecked():
+            return True
+        return self._check is not None and int(self._check.get("images", 0)) > 0
+
+    def checking(self) -> bool:
+        return self._checking is not None
+
+    def usable_images(self) -> int | None:
+        if self.synthetic_radio.isChecked():
+            return int(self.synthetic_count.value())
+        return int(self._check["images"]) if self._check else None
+
+    # ================================================================ settings
+    def apply_suggestions(self, n_images: int) -> None:
+        """Fill the form with settings suited to `n_images`; their reasons become the tooltips."""
+        s = suggest_settings(n_images, int(self.size_combo.currentData()))
+        values = dict(s.values)
+        values.pop("image_size", None)
+        self.set_values(**values)
+        for key, reason in s.reasons.items():
+            widget = self._tip_widgets.get(key)
+            if widget is not None:
+                widget.setToolTip(f"{TIPS[key]}\n\nSuggested for {n_images:,} images: {reason}")
+        self._suggested_for = n_images
+
+    def set_values(self, **fields: Any) -> None:
+        """Set form fields by TrainConfig name (plus "width" for ngf = ndf, and "runs_dir")."""
+        setters = {
+            "image_size": lambda v: self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(int(v)))),
+            "batch_size": lambda v: self.batch_spin.setValue(int(v)),
+            "lr_g": lambda v: self.lr_g_spin.setValue(float(v)),
+            "lr_d": lambda v: self.lr_d_spin.setValue(float(v)),
+            "loss": lambda v: self.loss_combo.setCurrentIndex(max(0, self.loss_combo.findData(v))),
+            "diffaugment": lambda v: self.diffaugment_combo.setCurrentIndex(max(0, self.diffaugment_combo.findData(v))),
+            "ema_decay": lambda v: self.ema_spin.setValue(float(v)),
+            "flip": lambda v: self.flip_check.setChecked(bool(v)),
+            "max_steps": self._set_steps,
+            "minutes": self._set_minutes,
+            "nz": lambda v: self.nz_spin.setValue(int(v)),
+            "width": lambda v: self.width_spin.setValue(int(v)),
+            "ngf": lambda v: self.width_spin.setValue(int(v)),
+            "seed": lambda v: self.seed_spin.setValue(int(v)),
+            "sample_every": lambda v: self.sample_every_spin.setValue(int(v)),
+            "checkpoint_every": lambda v: self.checkpoint_every_spin.setValue(int(v)),
+            "name": lambda v: self.name_edit.setText(str(v)),
+            "runs_dir": lambda v: self.runs_edit.setText(str(v)),
+            "data_count": self._set_count,
+        }
+        for key, value in fields.items():
+            if key not in setters:
+                raise KeyError(f"the training form has no field {key!r}")
+            setters[key](value)
+
+    def _set_count(self, value: int) -> None:
+        """The number of built-in faces, set as is (no new suggestions: the caller chose the values)."""
+        self.synthetic_count.blockSignals(True)
+        self.synthetic_count.setValue(int(value))
+        self.synthetic_count.blockSignals(False)
+        self._count_timer.stop()
+        if self._check is not None and self.synthetic_radio.isChecked():
+            self._check["images"] = int(value)
+        if self.synthetic_radio.isChecked():
+            self.data_summary.setText(f"{int(value):,} built-in faces.")
+
+    def _set_steps(self, value: int | None) -> None:
+        if value:
+            self.steps_spin.setValue(int(value))
+            self.steps_radio.setChecked(True)
+
+    def _set_minutes(self, value: float | None) -> None:
+        if value:
+            self.minutes_spin.setValue(float(value))
+            self.minutes_radio.setChecked(True)
+
+    def budget(self) -> tuple[str, float]:
+        """("steps", N) or ("minutes", M)."""
+        if self.steps_radio.isChecked():
+            return "steps", int(self.steps_spin.value())
+        return "minutes", float(self.minutes_spin.value())
+
+    def config(self) -> TrainConfig:
+        """The form as a TrainConfig; raises ConfigError with a sentence for a value that cannot train."""
+        root, count = self.data_spec()
+        kind, amount = self.budget()
+        width = int(self.width_spin.value())
+        return TrainConfig(
+            data=root if root == SYNTHETIC else str(Path(root).expanduser().resolve()),
+            data_count=count if root == SYNTHETIC else None,
+            flip=self.flip_check.isChecked(), image_size=int(self.size_combo.currentData()),
+            nz=int(self.nz_spin.value()), ngf=width, ndf=width, name=self.name_edit.text().strip(),
+            batch_size=int(self.batch_spin.value()), loss=self.loss_combo.currentData(),
+            lr_g=float(self.lr_g_spin.value()), lr_d=float(self.lr_d_spin.value()), ema_decay=float(self.ema_spin.value()),
+            diffaugment=self.diffaugment_combo.currentData(), seed=int(self.seed_spin.value()),
+            max_steps=int(amount) if kind == "steps" else None, minutes=float(amount) if kind == "minutes" else None,
+            sample_every=int(self.sample_every_spin.value()), checkpoint_every=int(self.checkpoint_every_spin.value()),
+            sample_count=64,
+        )
+
+    def runs_dir(self) -> str:
+        return str(Path(self.runs_edit.text().strip() or ".").expanduser())
+
+    def set_locked(self, locked: bool) -> None:
+        """Greyed out while a run trains (its settings are fixed once it starts)."""
+        self._locked = locked
+        if locked:
+            self._count_timer.stop()
+        for kind in (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit):  # not the preview or the lists
+            for child in self.findChildren(kind):
+                child.setEnabled(not locked)
+        if not locked:
+            self._sync_source_widgets()
+            self._on_budget_toggled()
+
+    # ================================================================ internals
+    def _sync_source_widgets(self) -> None:
+        synthetic = self.synthetic_radio.isChecked()
+        self.synthetic_count.setEnabled(synthetic)
+        for w in (self.folder_edit, self.browse_button, self.recheck_button):
+            w.setEnabled(not synthetic)
+
+    def _on_source_toggled(self, *_args) -> None:
+        self._sync_source_widgets()
+        self.request_check()  # with no folder chosen yet, it says what to do
+
+    def _on_folder_edited(self) -> None:
+        if self.folder_radio.isChecked() and (self._check is None or self._check.get("root") != str(Path(self.folder_edit.text().strip()))):
+            self.request_check()
+
+    def _on_count_settled(self) -> None:
+        if self.synthetic_radio.isChecked() and not self._locked:
+            n = int(self.synthetic_count.value())
+            self.data_summary.setText(f"{n:,} built-in faces.")
+            if self._check is not None:
+                self._check["images"] = n
+            self.apply_suggestions(n)
+
+    def _on_budget_toggled(self, *_args) -> None:
+        self.steps_spin.setEnabled(self.steps_radio.isChecked())
+        self.minutes_spin.setEnabled(self.minutes_radio.isChecked())
+
+    def _show_preview(self, grid: np.ndarray | None) -> None:
+        if grid is None:
+            self.preview.clear()
+            self.preview.setText("No preview")
+            return
+        pix = qpixmap_from_rgb(np.asarray(grid, dtype=np.uint8))
+        self.preview.setPixmap(pix.scaled(PREVIEW_SIDE, PREVIEW_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.SmoothTransformation))
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

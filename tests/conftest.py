@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 
@@ -18,6 +19,28 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     cache = tmp_path_factory.getbasetemp() / "cache"
     monkeypatch.setenv("FACESTUDIO_CACHE", str(cache))
     monkeypatch.setenv("FACESTUDIO_HOME", str(tmp_path_factory.getbasetemp() / "home"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _collect_garbage_on_the_main_thread_only():
+    """As the app does (facestudio.ui.gui_thread_gc): automatic gc off, collected here.
+
+    Automatic collection would otherwise run in whichever worker thread allocates, and
+    deleting a main-thread Qt object from there crashes the process.
+    """
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _main_thread_gc():
+    yield
+    threshold, counts = gc.get_threshold(), gc.get_count()
+    for generation in range(3):  # what automatic gc would have done, but on this thread
+        if counts[generation] <= threshold[generation]:
+            break
+        gc.collect(generation)
 
 
 @pytest.fixture(autouse=True)

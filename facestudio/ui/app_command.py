@@ -33,6 +33,11 @@ def create_application(argv: list[str] | None = None) -> "QApplication":  # noqa
         QApplication.setApplicationName(APP_NAME)
         QApplication.setApplicationDisplayName(APP_NAME)
         app = QApplication(argv if argv is not None else sys.argv[:1])
+    if app.property("facestudio_gc") is None:
+        from facestudio.ui.gui_thread_gc import GuiThreadGarbageCollector
+
+        app.setProperty("facestudio_gc", True)
+        GuiThreadGarbageCollector(app)  # owned by the app: garbage is only ever collected on this thread
     apply_theme(app)
     return app
 

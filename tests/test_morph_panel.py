@@ -393,6 +393,7 @@ def test_cancel_an_export(qtbot, panel, tmp_path):
 
 def test_mp4_needs_the_video_extra(qtbot, make_panel, monkeypatch, tmp_path):
     monkeypatch.setattr(panel_module, "mp4_available", lambda: False)
+    monkeypatch.setattr(panel_module, "mp4_installed", lambda: False)
     panel = make_panel()
     index = panel.format_combo.findData("mp4")
     assert not panel.format_combo.model().item(index).isEnabled()

@@ -16,6 +16,7 @@ from facestudio.render.export import (
     export_png_frames,
     gif_durations,
     mp4_available,
+    mp4_installed,
 )
 
 
@@ -141,6 +142,7 @@ def test_mp4_round_trip_with_odd_sizes(tmp_path):
 def test_mp4_without_the_video_extra_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import fails as if not installed
     assert not mp4_available()
+    assert not mp4_installed()
     with pytest.raises(FaceStudioError, match=r"pip install 'facestudio\[video\]'"):
         export_mp4(_frames(2), tmp_path / "m.mp4")
     assert not (tmp_path / "m.mp4").exists()

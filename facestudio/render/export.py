@@ -123,6 +123,16 @@ def _even(frame: np.ndarray) -> np.ndarray:
     return np.pad(frame, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
 
 
+def mp4_installed() -> bool:
+    """True when imageio-ffmpeg is installed, without loading it (a menu can ask at start-up for free).
+
+    `mp4_available` is the full check (the bundled binary is usable); exporting uses that.
+    """
+    import importlib.util
+
+    return importlib.util.find_spec("imageio_ffmpeg") is not None
+
+
 def mp4_available() -> bool:
     """True when the optional imageio-ffmpeg (with its bundled ffmpeg) is installed."""
     try:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import threading
 import traceback
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from facestudio.models.bundle import ModelBundle
+from facestudio.ui.worker_thread import WorkerThread
 
 DIRECTIONS_PER_KIND = 10
 
@@ -63,19 +64,11 @@ class DirectionsWorker(QObject):
             self.computed.emit(token, found)
 
 
-class DirectionsThread:
+class DirectionsThread(WorkerThread):
     """Owns the directions QThread and its worker; `close()` cancels and joins it."""
 
-    def __init__(self) -> None:
-        self.thread = QThread()
-        self.thread.setObjectName("facestudio-directions")
-        self.worker = DirectionsWorker()
-        self.worker.moveToThread(self.thread)
-        self.thread.finished.connect(self.worker.deleteLater)
-        self.thread.start()
+    worker: DirectionsWorker
 
-    def close(self) -> None:
-        if self.thread.isRunning():
-            self.worker.cancel()
-            self.thread.quit()
-            self.thread.wait()
+    def __init__(self) -> None:
+        worker = DirectionsWorker()
+        super().__init__(worker, "facestudio-directions", worker.cancel)

@@ -47,7 +47,7 @@ from facestudio.errors import FaceStudioError
 from facestudio.latent.interpolation import EASINGS, keyframe_path
 from facestudio.latent.sampling import MAX_PSI, check_seed, latent_for_seed
 from facestudio.models.bundle import ModelBundle
-from facestudio.render.export import mp4_available
+from facestudio.render.export import mp4_available, mp4_installed
 from facestudio.render.face_png import read_face_png
 from facestudio.render.renderer import Renderer
 from facestudio.ui.face_view import FaceView
@@ -284,7 +284,7 @@ class InterpolationPanel(QWidget):
         self.to_gallery_button = QPushButton("Save frame to gallery")
         self.to_gallery_button.clicked.connect(self.save_frame_to_gallery)
         self.format_combo = QComboBox()
-        video = mp4_available()
+        video = mp4_installed()  # the binary is checked when exporting; importing it here costs start-up
         for key, label in EXPORT_FORMATS.items():
             self.format_combo.addItem(label, key)
             if key == "mp4" and not video:

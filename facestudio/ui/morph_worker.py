@@ -21,15 +21,15 @@ import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from facestudio.errors import FaceStudioError
 from facestudio.render.export import contact_sheet, export_gif, export_mp4, export_png_frames, save_png
 from facestudio.render.grid import resize_all
 from facestudio.render.renderer import LatestRequest, Renderer
+from facestudio.ui.worker_thread import WorkerThread
 
 # Frames per batch: big enough that batching pays, small enough that a newer path is
 # noticed within a few tens of milliseconds and the first frames show at once.
@@ -214,26 +214,7 @@ class ExportWorker(QObject):
         return None if cancel() else save_png(job.target, contact_sheet(frames, cols=job.sheet_columns))
 
 
-class _WorkerThread:
-    """A QThread running one worker QObject; `close()` stops the worker, quits and joins."""
-
-    def __init__(self, worker: QObject, name: str, stop: Callable[[], None]) -> None:
-        self.thread = QThread()
-        self.thread.setObjectName(name)
-        self.worker = worker
-        self._stop = stop
-        self.worker.moveToThread(self.thread)
-        self.thread.finished.connect(self.worker.deleteLater)
-        self.thread.start()
-
-    def close(self) -> None:
-        if self.thread.isRunning():
-            self._stop()
-            self.thread.quit()
-            self.thread.wait()
-
-
-class MorphThread(_WorkerThread):
+class MorphThread(WorkerThread):
     """The strip-rendering thread and its `MorphWorker`."""
 
     worker: MorphWorker
@@ -243,7 +224,7 @@ class MorphThread(_WorkerThread):
         super().__init__(worker, "facestudio-morph", worker.stop)
 
 
-class ExportThread(_WorkerThread):
+class ExportThread(WorkerThread):
     """The export thread and its `ExportWorker`."""
 
     worker: ExportWorker

@@ -16,11 +16,12 @@ import traceback
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from facestudio.errors import FaceStudioError
 from facestudio.latent.projection import ProjectionProgress, ProjectionSettings, project
 from facestudio.models.bundle import ModelBundle
+from facestudio.ui.worker_thread import WorkerThread
 
 # Minimum seconds between two progress signals (the final report is always sent).
 PROGRESS_INTERVAL = 1 / 15
@@ -86,25 +87,17 @@ class ProjectionWorker(QObject):
         self.finished.emit(job.token, result)
 
 
-class ProjectionThread:
+class ProjectionThread(WorkerThread):
     """Owns the projection QThread and its worker; `close()` cancels and joins it."""
 
+    worker: ProjectionWorker
+
     def __init__(self) -> None:
-        self.thread = QThread()
-        self.thread.setObjectName("facestudio-projection")
-        self.worker = ProjectionWorker()
-        self.worker.moveToThread(self.thread)
-        self.thread.finished.connect(self.worker.deleteLater)
-        self.thread.start()
+        worker = ProjectionWorker()
+        super().__init__(worker, "facestudio-projection", worker.cancel)
 
     def start(self, job: ProjectionJob) -> None:
         self.worker.submit(job)
 
     def cancel(self) -> None:
         self.worker.cancel()
-
-    def close(self) -> None:
-        if self.thread.isRunning():
-            self.worker.cancel()
-            self.thread.quit()
-            self.thread.wait()

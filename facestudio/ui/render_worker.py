@@ -21,9 +21,10 @@ import traceback
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from facestudio.render.renderer import LatestRequest, Renderer
+from facestudio.ui.worker_thread import WorkerThread
 
 
 @dataclass(frozen=True)
@@ -124,19 +125,11 @@ class RenderWorker(QObject):
             return None
 
 
-class RenderThread:
+class RenderThread(WorkerThread):
     """Owns the render QThread and its worker; `close()` stops and joins it."""
 
-    def __init__(self) -> None:
-        self.thread = QThread()
-        self.thread.setObjectName("facestudio-render")
-        self.worker = RenderWorker()
-        self.worker.moveToThread(self.thread)
-        self.thread.finished.connect(self.worker.deleteLater)
-        self.thread.start()
+    worker: RenderWorker
 
-    def close(self) -> None:
-        if self.thread.isRunning():
-            self.worker.stop()
-            self.thread.quit()
-            self.thread.wait()
+    def __init__(self) -> None:
+        worker = RenderWorker()
+        super().__init__(worker, "facestudio-render", worker.stop)

@@ -24,12 +24,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from facestudio.errors import FaceStudioError
 from facestudio.models.bundle import ModelBundle
 from facestudio.models.config import ModelConfig
 from facestudio.models.networks import Generator
+from facestudio.ui.worker_thread import WorkerThread
 
 #: Most metric emissions per second (records in between are batched).
 EMIT_HZ = 20
@@ -350,20 +351,12 @@ def _folder_check(root: str) -> dict[str, Any]:
     }
 
 
-class TrainingThread:
-    """Owns the training QThread and its worker; `close()` stops any run and joins the thread."""
+class TrainingThread(WorkerThread):
+    """Owns the training QThread and its worker; `close()` stops any run (it saves a
+    checkpoint and the model) and joins the thread."""
+
+    worker: TrainingWorker
 
     def __init__(self, threads: int | None = None) -> None:
-        self.thread = QThread()
-        self.thread.setObjectName("facestudio-training")
-        self.worker = TrainingWorker(threads)
-        self.worker.moveToThread(self.thread)
-        self.thread.finished.connect(self.worker.deleteLater)
-        self.thread.start()
-
-    def close(self) -> None:
-        """Stop the run (it saves a checkpoint and the model), then quit and join the thread. Blocks until done."""
-        if self.thread.isRunning():
-            self.worker.stop()
-            self.thread.quit()
-            self.thread.wait()
+        worker = TrainingWorker(threads)
+        super().__init__(worker, "facestudio-training", worker.stop)

@@ -7,8 +7,8 @@ Two figures, offscreen, on this machine's CPU threads:
   lateness (time between ticks minus 10 ms) is what a person feels as stutter.
   Percentiles over the training phase; `idle_lag_ms` is the same with nothing training.
 - app_images_per_s vs headless_images_per_s: the same config and data set trained in
-  the app (worker thread + live UI) and headless, i.e. `facestudio train` exactly as a
-  person runs it, in its own process, alternating app and headless runs so machine load
+  the app (worker thread + live UI) and headless, i.e. `facestudio train --quiet` in its
+  own process, alternating app and headless runs so machine load
   drifts affect both alike. Speed is taken from the runs' own metrics records (steps x
   batch over training seconds), after the first `--warmup` steps, so start-up and data
   loading count for neither. (`Trainer.run()` on the main thread of this process was the
@@ -139,19 +139,47 @@ def _app_run(config, dataset, runs_dir: str, threads: int, batch: int, warmup: i
         window.close()
 
 
+def headless_command(config, run_root: str | Path, threads: int) -> list[str]:
+    """The `facestudio train` command line that trains `config` with `threads` CPU threads.
+
+    Every setting is spelled out (not left to the command's defaults), and `_headless_run`
+    parses the line back and refuses to run if it would train anything else.
+    """
+    return [sys.executable, "-m", "facestudio", "train", "--data", "synthetic", "--data-count", str(config.data_count),
+            "--size", str(config.image_size), "--nz", str(config.nz), "--ngf", str(config.ngf), "--ndf", str(config.ndf),
+            "--d-norm", config.d_norm, "--loss", config.loss, "--lr-g", repr(config.lr_g), "--lr-d", repr(config.lr_d),
+            "--beta1", repr(config.beta1), "--beta2", repr(config.beta2), "--ema", repr(config.ema_decay),
+            "--diffaugment", config.diffaugment, "--seed", str(config.seed), "--batch", str(config.batch_size),
+            "--max-steps", str(config.max_steps), "--sample-every", str(config.sample_every),
+            "--sample-count", str(config.sample_count), "--checkpoint-every", "0", "--threads", str(threads),
+            "--name", config.name, "--runs-dir", str(run_root), "--quiet"]
+
+
+def command_config(cmd: list[str]):
+    """The TrainConfig `facestudio train` builds from `cmd` (parsed by its own parser, nothing run)."""
+    from trainer.command import _given, add_arguments
+    from trainer.config import TrainConfig
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    return TrainConfig(**_given(p.parse_args(cmd[cmd.index("train") + 1:])))
+
+
 def _headless_run(config, runs_dir: str, threads: int, warmup: int) -> float:
-    """`facestudio train` with `config` in a fresh process; images/s from its metrics.jsonl."""
+    """`facestudio train` with `config` in a fresh process (no progress bar); images/s from its metrics.jsonl."""
     from trainer.metrics_log import read_metrics
 
     run_root = Path(tempfile.mkdtemp(prefix="headless-", dir=runs_dir))
-    cmd = [sys.executable, "-m", "facestudio", "train", "--data", "synthetic", "--data-count", str(config.data_count),
-           "--size", str(config.image_size), "--nz", str(config.nz), "--ngf", str(config.ngf), "--ndf", str(config.ndf),
-           "--batch", str(config.batch_size), "--max-steps", str(config.max_steps), "--sample-every", str(config.sample_every),
-           "--checkpoint-every", "0", "--threads", str(threads), "--name", config.name, "--runs-dir", str(run_root), "--quiet"]
+    cmd = headless_command(config, run_root, threads)
+    wanted = config.replace(threads=threads, checkpoint_every=0)
+    if command_config(cmd).replace(data="synthetic") != wanted.replace(data="synthetic"):
+        raise RuntimeError("the headless command would not train the app's configuration; fix headless_command()")
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
         raise RuntimeError(f"facestudio train failed: {done.stderr.strip()[-2000:]}")
-    metrics = next(run_root.glob("*/metrics.jsonl"))
+    metrics = next(run_root.glob("*/metrics.jsonl"), None)
+    if metrics is None:
+        raise RuntimeError(f"facestudio train wrote no metrics under {run_root}: {done.stderr.strip()[-2000:]}")
     records = [r for r in read_metrics(metrics) if "step" in r and "seconds" in r]
     return _speed(records, config.batch_size, warmup)
 

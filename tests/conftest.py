@@ -44,6 +44,17 @@ def _main_thread_gc():
 
 
 @pytest.fixture(autouse=True)
+def _keep_thread_count():
+    """Trainer(threads=N) and the training worker set torch's process-wide thread count;
+    every test starts with the same one."""
+    import torch
+
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(autouse=True)
 def _no_dangling_threads():
     """Fail a test that leaves a Python thread running (QThreads are checked in ui tests)."""
     before = set(threading.enumerate())

@@ -19,13 +19,6 @@ from trainer.losses import GanLoss
 TINY = dict(image_size=32, nz=16, ngf=8, ndf=8, batch_size=8, sample_count=16, threads=1)
 
 
-@pytest.fixture(autouse=True)
-def _keep_thread_count():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture
 def data():
     images = torch.randint(0, 256, (48, 3, 32, 32), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from facestudio.data import load_dataset
@@ -25,13 +24,6 @@ from trainer import TrainConfig, Trainer, read_metrics, read_run_config
 TINY_FLAGS = ["--data-count", "64", "--size", "32", "--nz", "16", "--ngf", "8", "--ndf", "8", "--batch", "8",
               "--sample-count", "16", "--threads", "1", "--quiet"]
 TINY = dict(data_count=64, image_size=32, nz=16, ngf=8, ndf=8, batch_size=8, sample_count=16, threads=1)
-
-
-@pytest.fixture(autouse=True)
-def _keep_thread_count():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
 def _start(args: list[str], prelude: str = "") -> subprocess.Popen:

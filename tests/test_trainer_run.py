@@ -20,14 +20,6 @@ from trainer.distributed import Distributed
 TINY = dict(image_size=32, nz=16, ngf=8, ndf=8, batch_size=8, sample_count=16, threads=1)
 
 
-@pytest.fixture(autouse=True)
-def _keep_thread_count():
-    """Trainer(threads=N) sets torch's process-wide thread count; give other tests theirs back."""
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture
 def data():
     """60 images whose every pixel is its index (so a batch tells which images it holds)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from facestudio.errors import ConfigError
-from facestudio.models.config import D_NORMS, G_NORMS, IMAGE_SIZES, ModelConfig
+from facestudio.models.config import D_NORMS, G_NORMS, IMAGE_SIZES, ModelConfig, config_from_json
 
 LOSSES = ("bce", "hinge")
 DIFFAUGMENT_MODES = ("auto", "on", "off")
@@ -184,16 +184,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: Any) -> "TrainConfig":
         """Build from untrusted JSON (config.json, checkpoint metadata); unknown keys are an error."""
-        if not isinstance(data, dict):
-            raise ConfigError("The training configuration is not a JSON object; the run folder is damaged.")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"The training configuration has unknown settings {unknown}; it may come from a newer FaceStudio.")
-        try:
-            return cls(**data)
-        except TypeError as exc:
-            raise ConfigError(f"The training configuration is malformed: {exc}.") from None
+        return config_from_json(cls, data, "training configuration", "the run folder is damaged")
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

@@ -99,16 +99,26 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: Any) -> "ModelConfig":
         """Build a config from untrusted JSON data; unknown keys are an error, not ignored."""
-        if not isinstance(data, dict):
-            raise ConfigError("The model configuration is not a JSON object; the file is damaged or not a FaceStudio model.")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"The model configuration has unknown settings {unknown}; it may come from a newer FaceStudio.")
-        try:
-            return cls(**data)
-        except TypeError as exc:  # e.g. unhashable junk in a field
-            raise ConfigError(f"The model configuration is malformed: {exc}.") from exc
+        return config_from_json(cls, data, "model configuration", "the file is damaged or not a FaceStudio model")
 
     def replace(self, **changes: Any) -> "ModelConfig":
         return dataclasses.replace(self, **changes)
+
+
+def config_from_json(cls: type, data: Any, what: str, damaged: str) -> Any:
+    """A config dataclass `cls` from untrusted JSON `data`, or a ConfigError a person can act on.
+
+    Shared by the model and training configs: unknown keys are an error (a newer
+    FaceStudio wrote them, and ignoring them would silently change the meaning), and
+    whatever the dataclass's own validation raises stays a ConfigError.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(f"The {what} is not a JSON object; {damaged}.")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"The {what} has unknown settings {unknown}; it may come from a newer FaceStudio.")
+    try:
+        return cls(**data)
+    except TypeError as exc:  # e.g. unhashable junk in a field
+        raise ConfigError(f"The {what} is malformed: {exc}.") from None

@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from facestudio.data import load_dataset
     from facestudio.metrics.evaluation import evaluate
     from facestudio.metrics.factor_encoder import load_encoder, shared_encoder
-    from trainer.train_bench import _cache_in, _reference_module, write_face_folder
+    from trainer.train_bench import _cache_in, _reference_module, bench_face_folder
 
     if not args.cpu_minutes > 0 or args.n < 10 or args.images < 64 or args.calibration_steps < 2:
         raise ConfigError("bench quality needs --cpu-minutes > 0, --n >= 10, --images >= 64 and --calibration-steps >= 2.")
@@ -191,10 +191,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     reference = _reference_module()
     with tempfile.TemporaryDirectory(prefix="facestudio-bench-quality-") as tmp:
         tmp_path = Path(tmp)
-        folder = Path(args.folder) if args.folder else tmp_path / "faces"
-        if not args.folder:
-            folder.mkdir()
-            write_face_folder(folder, args.images)
+        folder = bench_face_folder(args.folder, tmp_path, args.images)
         ref = train_reference_for(reference, folder, budget, args.calibration_steps, args.threads)
         with _cache_in(tmp_path / "cache"):  # the decoded copy of a throw-away folder stays out of the cache
             torch.set_num_threads(args.threads)

@@ -65,6 +65,16 @@ def write_face_folder(folder: Path, n: int, size: int = 64) -> None:
         atomic_write_bytes(folder / f"face_{i:05d}.png", buf.getvalue())
 
 
+def bench_face_folder(given: str | None, tmp_path: Path, n: int) -> Path:
+    """The folder a bench trains on: the person's `--folder`, else `n` faces written under `tmp_path`."""
+    if given:
+        return Path(given)
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    write_face_folder(folder, n)
+    return folder
+
+
 @contextlib.contextmanager
 def _cache_in(folder: Path):
     """Keep the decoded copy of a throw-away folder out of the person's cache."""
@@ -122,10 +132,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     reference = _reference_module()
     with tempfile.TemporaryDirectory(prefix="facestudio-bench-train-") as tmp:
         tmp_path = Path(tmp)
-        folder = Path(args.folder) if args.folder else tmp_path / "faces"
-        if not args.folder:
-            folder.mkdir()
-            write_face_folder(folder, args.images)
+        folder = bench_face_folder(args.folder, tmp_path, args.images)
         t0 = time.perf_counter()
         with _cache_in(tmp_path / "cache"):
             data = load_dataset(str(folder), 64)

@@ -113,6 +113,9 @@ class ScreenshotTaker:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facestudio.ui.platform_check import check_platform
+
+    check_platform()  # before Qt loads: a missing display or library is a sentence, not a core dump
     app = create_application()
     from facestudio.ui.explorer_window import ExplorerWindow
 

@@ -17,6 +17,8 @@ BENCHES: dict[str, tuple[str, str]] = {
     "latency": ("facestudio.ui.latency_bench", "slider -> pixmap latency, Renderer.render, startup, memory"),
     "ui": ("facestudio.ui.training_bench", "event-loop lag while training in the app, app vs headless speed"),
     "morph": ("facestudio.render.morph_bench", "interpolation strip rendering time"),
+    "soak": ("facestudio.ui.soak_bench", "the app offscreen for N seconds of slider drags, morph playback and live "
+             "training: survived, None refcount drift, memory growth"),
     "quality": ("trainer.quality_bench", "Frechet distance at equal CPU time: FaceStudio's trainer vs the DCGAN-tutorial loop"),
 }
 

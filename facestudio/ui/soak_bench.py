@@ -83,6 +83,8 @@ def soak_in_process(seconds: float, model: str | None, train_threads: int, repor
         window.act_morph_studio.trigger()
         morph.set_playback_mode("loop")
         morph.set_fps(24)
+        morph_frames = [0]
+        morph.frameShown.connect(lambda _i: morph_frames.__setitem__(0, morph_frames[0] + 1))
         morph.play()
         # the training room, training live
         training.show()
@@ -117,6 +119,7 @@ def soak_in_process(seconds: float, model: str | None, train_threads: int, repor
                 morph.play()
             record = {"t": round(time.monotonic() - t0, 1), "none_refs": sys.getrefcount(None), "rss_mb": round(_rss_mb(), 1),
                       "events": EventCounter.count, "slider_moves": moves[0], "faces_painted": window.face_view.painted_frame(),
+                      "morph_frames_shown": morph_frames[0],
                       "training_steps": len(panel.series), "plot_redraws": panel.plots.redraws}
             samples.append(record)
             report(record)
@@ -143,7 +146,10 @@ def soak_in_process(seconds: float, model: str | None, train_threads: int, repor
 
 
 def _summary(samples: list[dict[str, Any]], training_state: str) -> dict[str, Any]:
-    """Drift and growth between the first sample after warm-up (10 % of the run) and the last."""
+    """Drift and growth between the first sample after warm-up (10 % of the run) and the last.
+
+    None's count rises as the live run's metric records (which hold None) pile up; a leaking
+    binding shows as a fall: `largest_fall` is the biggest drop between two samples."""
     first = samples[min(len(samples) - 1, max(1, len(samples) // 10))]
     last = samples[-1]
     rss = [s["rss_mb"] for s in samples]
@@ -151,11 +157,13 @@ def _summary(samples: list[dict[str, Any]], training_state: str) -> dict[str, An
     return {
         "seconds": last["t"],
         "none_refcount": {"start": first["none_refs"], "end": last["none_refs"], "drift": last["none_refs"] - first["none_refs"],
-                          "min": min(refs), "max": max(refs)},
+                          "min": min(refs), "max": max(refs),
+                          "largest_fall": max([0] + [a - b for a, b in zip(refs, refs[1:])])},
         "rss_mb": {"start": first["rss_mb"], "end": last["rss_mb"], "max": max(rss), "growth": round(last["rss_mb"] - first["rss_mb"], 1)},
         "events_handled": last["events"] - samples[0]["events"],
         "slider_moves": last["slider_moves"],
         "faces_painted": last["faces_painted"] - samples[0]["faces_painted"],
+        "morph_frames_shown": last["morph_frames_shown"],
         "training_steps": last["training_steps"],
         "plot_redraws": last["plot_redraws"],
         "training_state_at_end": training_state,

@@ -417,12 +417,14 @@ def resolve_run_dir(run_dir: Path) -> Path:
     """The model file to open for a training run folder.
 
     Its export when training finished; otherwise the last checkpoint the trainer judged
-    healthy (the newest one may be from a run going wrong); otherwise the newest.
+    healthy (the newest one may be from a run going wrong); otherwise the newest. An export
+    older than latest_good is from before a resume whose process then died: the newer
+    checkpoint wins, so a killed run opens where it stopped.
     """
     exported = run_dir / RUN_EXPORT
-    if exported.is_file():
-        return exported
     good = run_dir / RUN_CHECKPOINTS / RUN_LATEST_GOOD
+    if exported.is_file() and not (good.is_file() and good.stat().st_mtime_ns > exported.stat().st_mtime_ns):
+        return exported
     if good.is_file():
         return good
     checkpoints = sorted((p for p in (run_dir / RUN_CHECKPOINTS).glob("*.safetensors") if not p.name.startswith(".")), key=_natural_key)

@@ -34,7 +34,7 @@ def _read(path):
 
 def test_sample_grid(model_path, tmp_path, capsys):
     out = tmp_path / "grid.png"
-    assert main(["sample", "--model", str(model_path), "--seed", "10", "-n", "5", "--cols", "3", "--truncation", "0.8", "-o", str(out)]) == 0
+    assert main(["sample", "--model", str(model_path), "--seed", "10", "-n", "5", "--cols", "3", "--truncation", "0.8", "--size", "32", "-o", str(out)]) == 0
     assert "5 faces, seeds 10-14" in capsys.readouterr().out
     grid = _read(out)
     assert grid.shape == (2 * 34 + 2, 3 * 34 + 2, 3)
@@ -58,8 +58,8 @@ def test_sample_one_face_png_carries_its_latent(model_path, tmp_path):
 
 
 def test_sample_refuses_bad_requests(model_path, tmp_path, capsys):
-    assert main(["sample", "--model", str(model_path), "-n", "2", "-o", str(tmp_path / "grid.jpg")]) == 2
-    assert ".png" in capsys.readouterr().err
+    assert main(["sample", "--model", str(model_path), "-n", "2", "-o", str(tmp_path / "grid.txt")]) == 2
+    assert "Cannot write a picture as grid.txt: use .png" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["sample", "--model", str(model_path), "--seed", "-3", "-o", str(tmp_path / "g.png")])
     with pytest.raises(SystemExit):
@@ -77,7 +77,7 @@ def test_morph_between_a_seed_and_a_face_png(model_path, tmp_path):
     save_face_png(face, renderer.render(end_latent, psi=0.5), end_latent, bundle.name, bundle.sha256, truncation=0.5)
     frames_dir = tmp_path / "frames"
     code = main(["morph", "--model", str(model_path), "--from", "1", "--via", "7", "--to", str(face), "--frames", "9",
-                 "--easing", "ease-in-out", "-o", str(frames_dir)])
+                 "--easing", "ease-in-out", "--size", "32", "-o", str(frames_dir)])
     assert code == 0
     names = sorted(p.name for p in frames_dir.iterdir())
     assert names == [f"frame_{i:04d}.png" for i in range(9)]
@@ -97,7 +97,7 @@ def test_morph_gif_and_sheet(model_path, tmp_path, capsys):
     with Image.open(gif) as im:
         assert im.size == (48, 48) and 2 <= im.n_frames <= 6 and im.info.get("loop") == 0
     sheet = tmp_path / "sheet.png"
-    assert main(["morph", "--model", str(model_path), "--from", "1", "--to", "2", "--frames", "4", "--cols", "2", "-o", str(sheet)]) == 0
+    assert main(["morph", "--model", str(model_path), "--from", "1", "--to", "2", "--frames", "4", "--cols", "2", "--size", "32", "-o", str(sheet)]) == 0
     assert _read(sheet).shape == (2 * 34 + 2, 2 * 34 + 2, 3)
 
 

@@ -110,7 +110,7 @@ def test_contact_sheet_keeps_first_and_last(tmp_path):
 def test_export_kind_and_dispatch(tmp_path):
     assert export_kind("a.GIF") == "gif" and export_kind("a.mp4") == "mp4" and export_kind("s.png") == "sheet"
     assert export_kind(str(tmp_path) + "/new/") == "frames" and export_kind(tmp_path / "frames") == "frames"
-    with pytest.raises(ConfigError, match=".gif, .mp4 or .png"):
+    with pytest.raises(ConfigError, match=r"use a .gif or .mp4 file name, a .png or .jpg one"):
         export_kind("movie.avi")
     export_frames(_frames(4), tmp_path / "sheet.png", cols=2)
     with Image.open(tmp_path / "sheet.png") as im:

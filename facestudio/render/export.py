@@ -24,6 +24,7 @@ from PIL import Image
 from facestudio.atomic_file import atomic_write_bytes
 from facestudio.errors import ConfigError, DiskWriteError, FaceStudioError
 from facestudio.render.grid import check_images, image_grid
+from facestudio.render.output_files import save_picture
 
 Progress = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
@@ -239,6 +240,9 @@ def contact_sheet(frames: np.ndarray | Sequence[np.ndarray], cols: int = 8, pad:
     return image_grid(frames, cols=cols, pad=pad)
 
 
+SHEET_SUFFIXES = (".png", ".jpg", ".jpeg")  # a contact sheet, in the format the suffix names
+
+
 def export_kind(target: str | os.PathLike) -> str:
     """'gif', 'mp4', 'sheet' (a .png contact sheet) or 'frames' (a folder) for an output path."""
     text = os.fspath(target)
@@ -248,11 +252,12 @@ def export_kind(target: str | os.PathLike) -> str:
         return "gif"
     if suffix == ".mp4":
         return "mp4"
-    if suffix == ".png":
+    if suffix in SHEET_SUFFIXES:
         return "sheet"
     if text.endswith(("/", os.sep)) or p.is_dir() or suffix == "":
         return "frames"
-    raise ConfigError(f"Cannot tell what to write for {p.name}: use a .gif, .mp4 or .png file name, or a folder for PNG frames.")
+    raise ConfigError(f"Cannot tell what to write for {p.name}: use a .gif or .mp4 file name, a .png or .jpg one for a "
+                      "contact sheet, or a folder for PNG frames.")
 
 
 def export_frames(
@@ -272,5 +277,5 @@ def export_frames(
     if kind == "mp4":
         return export_mp4(frames, target, fps, progress=progress, cancel=cancel)
     if kind == "sheet":
-        return save_png(target, contact_sheet(frames, cols=cols))
+        return save_picture(target, contact_sheet(frames, cols=cols))
     return export_png_frames(frames, target, progress=progress, cancel=cancel)

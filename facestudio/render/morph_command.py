@@ -14,10 +14,12 @@ so the animation cycles seamlessly).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from facestudio.render.output_files import DEFAULT_FACE_SIZE
 from facestudio.render.sample_command import int_argument, truncation_argument
 
 if TYPE_CHECKING:  # numpy is imported lazily: `facestudio --help` must stay fast
@@ -41,10 +43,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loop", action="store_true", help="return to the first face, for an endlessly cycling animation")
     p.add_argument("--truncation", type=truncation_argument, metavar="PSI", help="truncation for every face (default: 1 for seeds, a face PNG's own)")
     p.add_argument("--fps", type=float, default=24.0, help="frames per second of a GIF or MP4 (default 24)")
-    p.add_argument("--size", type=int_argument(8, 4096), metavar="PX", help="frame size in pixels (default: the model's own)")
+    p.add_argument("--size", type=int_argument(8, 4096), metavar="PX", default=DEFAULT_FACE_SIZE,
+                   help=f"frame size in pixels (default {DEFAULT_FACE_SIZE}, as the app saves faces)")
     p.add_argument("--crisp", action="store_true", help="enlarge with sharp square pixels instead of smooth Lanczos")
     p.add_argument("--cols", type=int_argument(1, MAX_FRAMES), default=10, help="frames per row of a .png contact sheet (default 10)")
-    p.add_argument("-o", "--output", required=True, help="out.gif, out.mp4, a folder for PNG frames, or sheet.png")
+    p.add_argument("-o", "--output", required=True,
+                   help="out.gif, out.mp4, a folder for PNG frames (made if needed), or a contact sheet sheet.png / "
+                        "sheet.jpg; the folder it goes in must exist")
 
 
 def keyframe_latent(face: str, nz: int, psi: float | None, model_sha256: str, label: str) -> np.ndarray:
@@ -81,9 +86,11 @@ def run(args: argparse.Namespace) -> int:
     from facestudio.models import load_model
     from facestudio.render.export import check_fps, export_frames, export_kind
     from facestudio.render.grid import resize_all
+    from facestudio.render.output_files import check_parent
     from facestudio.render.renderer import Renderer
 
-    kind = export_kind(args.output)  # fail on a bad output name or speed before any work
+    kind = export_kind(args.output)  # fail on a bad output name, folder or speed before any work
+    check_parent(args.output.rstrip("/" + os.sep) if kind == "frames" else args.output)
     if kind in ("gif", "mp4"):
         check_fps(args.fps, kind)
     bundle = load_model(args.model)

@@ -1,7 +1,7 @@
 """`facestudio sample`: a grid of faces from consecutive seeds, or one face PNG.
 
-    facestudio sample --seed 7 -n 64 --truncation 0.7 -o grid.png
-    facestudio sample --seed 7 -n 1 --size 256 -o face.png   # carries its latent
+    facestudio sample --seed 7 -n 64 --truncation 0.7 --size 64 -o grid.png
+    facestudio sample --seed 7 -n 1 -o face.png   # 512 px, carries its latent
 
 Seeds S, S+1, ... S+n-1 fill the grid row by row, so any face in it can be found again
 with `--seed S+i -n 1`. Heavy imports happen in `run`, keeping `facestudio --help` fast.
@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from typing import Callable
+
+from facestudio.render.output_files import DEFAULT_FACE_SIZE, PICTURE_SUFFIXES
 
 MAX_COUNT = 1024
 
@@ -61,24 +63,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", "--count", type=int_argument(1, MAX_COUNT), default=64, help="number of faces (default 64); 1 writes a face PNG with its latent")
     p.add_argument("--truncation", type=truncation_argument, default=1.0, metavar="PSI", help="pull faces towards the average face: 1 = none (default), 0.7 = cleaner, less varied")
     p.add_argument("--cols", type=int_argument(1, MAX_COUNT), help="faces per row (default: a near-square grid)")
-    p.add_argument("--size", type=int_argument(8, 4096), metavar="PX", help="size of each face in pixels (default: the model's own)")
+    p.add_argument("--size", type=int_argument(8, 4096), metavar="PX", default=DEFAULT_FACE_SIZE,
+                   help=f"size of each face in pixels (default {DEFAULT_FACE_SIZE}, as the app saves; a grid of 64 faces at "
+                        f"{DEFAULT_FACE_SIZE} px is {8 * DEFAULT_FACE_SIZE + 14} px wide, use --size 64 for a small one)")
     p.add_argument("--crisp", action="store_true", help="enlarge with sharp square pixels instead of smooth Lanczos")
     p.add_argument("--pad", type=int_argument(0, 64), default=2, help="pixels between faces in the grid (default 2)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help=f"picture to write, in the format its suffix names: {PICTURE_SUFFIXES}; the folder must exist")
 
 
 def run(args: argparse.Namespace) -> int:
     from facestudio.errors import ConfigError
     from facestudio.latent.sampling import MAX_SEED, latents_for_seeds
     from facestudio.models import load_model
-    from facestudio.render.export import save_png
-    from facestudio.render.face_png import save_face_png
     from facestudio.render.grid import image_grid, resize_all
+    from facestudio.render.output_files import check_picture_output, save_face_picture, save_picture
     from facestudio.render.renderer import Renderer
 
-    output = Path(args.output)
-    if output.suffix.lower() != ".png":
-        raise ConfigError(f"The output {output.name} must be a .png file, for example -o {output.with_suffix('.png').name}.")
+    output = check_picture_output(args.output)
     if args.seed + args.count - 1 > MAX_SEED:
         raise ConfigError(f"Seeds {args.seed} to {args.seed + args.count - 1} go past the largest seed {MAX_SEED}; start lower.")
     bundle = load_model(args.model)
@@ -86,13 +88,14 @@ def run(args: argparse.Namespace) -> int:
     latents = latents_for_seeds(range(args.seed, args.seed + args.count), bundle.config.nz)
     faces = renderer.render_batch(latents, psi=args.truncation)
     if args.count == 1:
-        save_face_png(output, faces[0], latents[0], model_name=bundle.name, model_sha256=bundle.sha256,
-                      truncation=args.truncation, size=args.size, smooth=not args.crisp)
+        embedded = save_face_picture(output, faces[0], latents[0], model_name=bundle.name, model_sha256=bundle.sha256,
+                                     truncation=args.truncation, size=args.size, smooth=not args.crisp)
         side = args.size or bundle.config.image_size
-        print(f"wrote {output}: face of seed {args.seed} ({side} x {side} px, truncation {args.truncation:g}), latent embedded")
+        latent = "latent embedded" if embedded else "a plain picture (only .png keeps the latent)"
+        print(f"wrote {output}: face of seed {args.seed} ({side} x {side} px, truncation {args.truncation:g}), {latent}")
         return 0
     grid = image_grid(resize_all(faces, args.size, smooth=not args.crisp), cols=args.cols, pad=args.pad)
-    save_png(output, grid)
+    save_picture(output, grid)
     print(f"wrote {output}: {args.count} faces, seeds {args.seed}-{args.seed + args.count - 1} "
           f"({grid.shape[1]} x {grid.shape[0]} px, truncation {args.truncation:g})")
     return 0

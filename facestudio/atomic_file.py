@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-from facestudio.errors import DiskWriteError
+from facestudio.errors import ConfigError, DiskWriteError
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -91,3 +91,17 @@ def atomic_write_with(path: str | os.PathLike, writer: Callable[[IO], None]) -> 
     """Let `writer(fh)` fill a binary file handle, then publish it atomically."""
     with atomic_open(path, "wb") as fh:
         writer(fh)
+
+
+def check_parent(path: str | os.PathLike, what: str = "output") -> Path:
+    """`path` as a Path if its folder exists, else ConfigError (commands call this first).
+
+    The atomic writers create missing folders (run folders need that); a file a person
+    names on the command line must not, or a typo makes folders at the root.
+    """
+    p = Path(path).expanduser()
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        hint = "it is a file, not a folder" if parent.exists() else "create it first or choose another folder"
+        raise ConfigError(f"The folder {parent} for the {what} {p.name} does not exist ({hint}); nothing was written.")
+    return p

@@ -265,7 +265,7 @@ def test_face_pngs_dropped_on_the_panel_become_keyframes(qtbot, panel, bundle, t
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = QPointF(panel.rect().center())
     args = (pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    enter = QDragEnterEvent(*args)
+    enter = QDragEnterEvent(pos.toPoint(), *args[1:])  # QPoint in PySide6 6.11 (pinned), QPointF in 6.12
     QApplication.sendEvent(panel, enter)
     assert enter.isAccepted()
     with qtbot.waitSignal(panel.stripReady, timeout=WAIT):
@@ -275,7 +275,7 @@ def test_face_pngs_dropped_on_the_panel_become_keyframes(qtbot, panel, bundle, t
     np.testing.assert_array_equal(np.stack(panel.keyframes()), np.stack(seeds(11, 12)))
     text = QMimeData()
     text.setText("not a file")
-    refused = QDragEnterEvent(pos, Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    refused = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(panel, refused)
     assert not refused.isAccepted()
 

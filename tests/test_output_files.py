@@ -108,3 +108,9 @@ def test_default_size_is_the_apps_512_and_help_says_so(model, photo, tmp_path):
     for name in ("sample", "morph", "project"):
         size = next(a for a in sub[name]._actions if a.dest == "size")
         assert size.default == 512 and "default 512" in size.help
+
+
+def test_import_output_folder_must_exist(tmp_path, capsys):
+    out = tmp_path / "no" / "m.safetensors"
+    assert main(["import", str(tmp_path / "netG.pth"), "-o", str(out)]) == 2
+    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "no").exists()

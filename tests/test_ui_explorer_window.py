@@ -299,7 +299,7 @@ def test_dropping_a_face_png_restores_it(qtbot, window, tmp_path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(face))])
     pos = QPointF(window.face_view.geometry().center())
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
@@ -310,7 +310,7 @@ def test_dropping_a_face_png_restores_it(qtbot, window, tmp_path):
 
     text_mime = QMimeData()
     text_mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "notes.txt"))])
-    refused = QDragEnterEvent(pos, Qt.DropAction.CopyAction, text_mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    refused = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, text_mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, refused)
     assert not refused.isAccepted()
 

@@ -14,11 +14,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from facestudio.atomic_file import check_parent
     from facestudio.errors import ModelFileError
     from facestudio.models.checkpoint import save_model
     from facestudio.models.dcgan_import import load_foreign_checkpoint
 
-    output = Path(args.output)
+    output = check_parent(args.output)
     if output.suffix.lower() != ".safetensors":
         raise ModelFileError(f"The output {output} must end in .safetensors, the format FaceStudio writes; for example -o {output.with_suffix('.safetensors').name}.")
     for source in (args.path, args.netd):

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from facestudio.atomic_file import check_parent
 from facestudio.errors import ConfigError
 
 if TYPE_CHECKING:  # numpy and Pillow load lazily: the commands import this module for --help
@@ -27,16 +28,6 @@ DEFAULT_FACE_SIZE = 512
 PICTURE_FORMATS: dict[str, str] = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP",
                                    ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
 PICTURE_SUFFIXES = ".png (keeps the face's latent), .jpg, .webp, .bmp or .tiff"
-
-
-def check_parent(path: str | os.PathLike, what: str = "output") -> Path:
-    """`path` as a Path, if its folder exists (else ConfigError: nothing is created for it)."""
-    p = Path(path).expanduser()
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        hint = "it is a file, not a folder" if parent.exists() else "create it first or choose another folder"
-        raise ConfigError(f"The folder {parent} for the {what} {p.name} does not exist ({hint}); nothing was written.")
-    return p
 
 
 def picture_format(path: str | os.PathLike) -> str:

@@ -49,6 +49,7 @@ from facestudio.latent.sampling import MAX_PSI, check_seed, latent_for_seed
 from facestudio.models.bundle import ModelBundle
 from facestudio.render.export import mp4_available, mp4_installed
 from facestudio.render.face_png import read_face_png
+from facestudio.render.output_files import DEFAULT_FACE_SIZE
 from facestudio.render.renderer import Renderer
 from facestudio.ui.face_view import FaceView
 from facestudio.ui.message_banner import MessageBanner
@@ -294,7 +295,7 @@ class InterpolationPanel(QWidget):
         self.size_combo = QComboBox()
         for size in EXPORT_SIZES:
             self.size_combo.addItem("Model size" if size == 0 else f"{size} px", size)
-        self.size_combo.setCurrentIndex(1)
+        self.size_combo.setCurrentIndex(EXPORT_SIZES.index(DEFAULT_FACE_SIZE))  # as the commands and Save Face
         self.export_button = QPushButton("Export...")
         self.export_button.clicked.connect(self.choose_export)
         self.export_progress = QProgressBar()

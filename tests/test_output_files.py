@@ -114,3 +114,12 @@ def test_import_output_folder_must_exist(tmp_path, capsys):
     out = tmp_path / "no" / "m.safetensors"
     assert main(["import", str(tmp_path / "netG.pth"), "-o", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err and not (tmp_path / "no").exists()
+
+
+def test_the_morph_studio_exports_at_the_same_default_size(qtbot):
+    from facestudio.ui.interpolation_panel import InterpolationPanel
+
+    panel = InterpolationPanel()
+    qtbot.addWidget(panel)
+    assert panel.export_size() == DEFAULT_FACE_SIZE
+    panel.shutdown()

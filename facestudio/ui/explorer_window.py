@@ -39,6 +39,7 @@ from facestudio.ui.latent_panel import LatentPanel
 from facestudio.ui.message_banner import MessageBanner
 from facestudio.ui.model_dialogs import AboutDialog, SnapshotDialog
 from facestudio.ui.model_sources import path_kind, run_snapshots, updated_recent
+from facestudio.ui.morph_window import MorphWindow
 from facestudio.ui.preferences import Preferences, data_home
 from facestudio.ui.projection_dialog import ProjectionDialog
 from facestudio.ui.realism_meter import RealismMeter
@@ -200,13 +201,12 @@ class ExplorerWindow(QMainWindow):
         self.gallery_dock = self._dock("Gallery", "GalleryDock", self.gallery_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.directions_dock, self.gallery_dock, Qt.Orientation.Vertical)
 
-        # The morph studio: a bottom dock, hidden until faces are sent to it.
+        # The morph studio: a window of its own, hidden until asked for or sent faces.
         self.morph_panel = InterpolationPanel(current_face=lambda: self.session.effective_latent() if self.session else None)
         self.morph_panel.explorerRequested.connect(lambda z, psi: self.show_latent(z, psi))
         self.morph_panel.galleryRequested.connect(self._add_frame_to_gallery)
         self.morphRequested.connect(self._show_morph)
-        self.morph_dock = self._dock("Morph", "MorphDock", self.morph_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.morph_dock.hide()
+        self.morph_window = MorphWindow(self.morph_panel, self, geometry=self.prefs.morph_geometry)
         self.resizeDocks([self.latent_dock, self.directions_dock], [330, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.directions_dock, self.gallery_dock], [420, 360], Qt.Orientation.Vertical)
 
@@ -383,8 +383,9 @@ class ExplorerWindow(QMainWindow):
         view = mb.addMenu("&View")
         view.addAction(self.act_smooth)
         view.addSeparator()
-        for dock in (self.latent_dock, self.directions_dock, self.gallery_dock, self.morph_dock):
+        for dock in (self.latent_dock, self.directions_dock, self.gallery_dock):
             view.addAction(dock.toggleViewAction())
+        view.addAction(self.act_morph_studio)
         view.addAction(self.act_reset_layout)
 
         help_menu = mb.addMenu("&Help")
@@ -952,8 +953,7 @@ class ExplorerWindow(QMainWindow):
 
     # ================================================================ morph studio and projection
     def _show_morph_studio(self) -> None:
-        self.morph_dock.show()
-        self.morph_dock.raise_()
+        self.morph_window.present()
 
     @Slot(list)
     def _show_morph(self, latents: list) -> None:
@@ -974,11 +974,22 @@ class ExplorerWindow(QMainWindow):
         """Open (or raise) the photo -> face search for the open model; it never blocks the window."""
         if self._projection is None:
             self._projection = ProjectionDialog(self.bundle, self, photo=photo, start_folder=self.prefs.last_dir or None)
-            self._projection.latentChosen.connect(lambda z: self.show_latent(z, 1.0))
+            self._projection.latentChosen.connect(self._open_found_face)
             self._projection.finished.connect(self._forget_projection)
         self._projection.show()
         self._projection.raise_()
         return self._projection
+
+    def _open_found_face(self, latent: np.ndarray) -> None:
+        """"Open in explorer": the found face becomes the current one as one undo step, and
+        the dialog closes so the explorer (and its Ctrl+Z) is in front again."""
+        if not self.show_latent(latent, 1.0):
+            return
+        if self._projection is not None:
+            self._projection.close()
+        self.raise_()
+        self.activateWindow()
+        self.statusBar().showMessage("Opened the face found from the photo (Ctrl+Z goes back).", 5000)
 
     def _forget_projection(self) -> None:
         self._projection = None
@@ -1058,6 +1069,8 @@ class ExplorerWindow(QMainWindow):
             self._training.close()
         self.prefs.geometry = self.saveGeometry()
         self.prefs.window_state = self.saveState()
+        self.prefs.morph_geometry = self.morph_window.saveGeometry()
+        self.morph_window.close()
         self.prefs.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

@@ -130,6 +130,14 @@ class Preferences:
     def window_state(self, data: QByteArray) -> None:
         self._s.setValue("window/state", data)
 
+    @property
+    def morph_geometry(self) -> QByteArray | None:
+        return self._bytes("morph/geometry")
+
+    @morph_geometry.setter
+    def morph_geometry(self, data: QByteArray) -> None:
+        self._s.setValue("morph/geometry", data)
+
     def sync(self) -> None:
         self._s.sync()
 

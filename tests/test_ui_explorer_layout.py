@@ -124,3 +124,28 @@ def test_the_latent_panel_keeps_its_width_when_sliders_are_edited(qtbot, open_wi
     assert "6 edited" in w.latent_panel.summary.text() and "6 locked" in w.latent_panel.summary.text()
     assert w.latent_dock.width() == dock_w
     assert w.face_view.mapTo(w, w.face_view.rect().topLeft()).x() == face_x
+
+
+def test_gallery_captions_and_the_seed_box_say_what_the_face_is(qtbot, open_window, model_file):
+    w = open_window(model_file)
+    w.go_to_seed(42)
+    settle(qtbot, w)
+    assert w.seed_box.text() == "42"
+    w.add_to_gallery()
+    w.latent_panel.sliders.set_current_row(0)
+    qtbot.keyClick(w.latent_panel.sliders, Qt.Key.Key_Right)
+    w.add_to_gallery()
+    w.show_latent(np.linspace(-1, 1, 16).astype(np.float32))  # a face no seed makes
+    settle(qtbot, w)
+    assert w.seed_box.text() == "custom" and w.seed_box.seed() is None
+    w.add_to_gallery()
+    items = [w.gallery_panel.list.item(i) for i in range(w.gallery_panel.list.count())]
+    titles = [it.text().split("\n")[0] for it in items]
+    assert titles == ["Face 1", "Seed 42 edited", "Seed 42"]
+    assert all(len(it.text().split("\n")) == 2 for it in items)  # title and a short date
+    assert all("F2" in it.toolTip() and "Seed" in items[2].toolTip() for it in items)
+    w.seed_box.stepBy(1)  # the arrows step from the last seed, not from "custom"
+    settle(qtbot, w)
+    assert w.session.state.seed == 43 and w.seed_box.text() == "43"
+    w.undo()
+    assert w.seed_box.text() == "custom"

@@ -18,7 +18,7 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSlider, QSpinBox, QStyle, QToolBar,
+    QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSlider, QStyle, QToolBar,
     QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -32,7 +32,7 @@ from facestudio.ui.directions_worker import DirectionsThread
 from facestudio.ui.explorer_state import MAX_SEED, PSI_RANGE, ExplorerSession
 from facestudio.ui.face_view import FaceView
 from facestudio.ui.gallery_panel import GalleryPanel
-from facestudio.ui.gallery_store import GalleryStore
+from facestudio.ui.gallery_store import GalleryStore, default_title
 from facestudio.ui.icons import dice_icon, favourite_icon
 from facestudio.ui.interpolation_panel import InterpolationPanel
 from facestudio.ui.latent_panel import LatentPanel
@@ -44,6 +44,7 @@ from facestudio.ui.preferences import Preferences, data_home
 from facestudio.ui.projection_dialog import ProjectionDialog
 from facestudio.ui.realism_meter import RealismMeter
 from facestudio.ui.render_worker import FaceJob, RenderThread, VariationsJob
+from facestudio.ui.seed_box import SeedBox
 from facestudio.ui.variation_strip import VariationStrip
 
 APP_TITLE = "FaceStudio"
@@ -300,12 +301,12 @@ class ExplorerWindow(QMainWindow):
         seed_caption.setObjectName("Hint")
         bar.addWidget(seed_caption)
         bar.addAction(self.act_prev_seed)
-        self.seed_box = QSpinBox()
-        self.seed_box.setRange(0, MAX_SEED)
+        self.seed_box = SeedBox(MAX_SEED)
         self.seed_box.setKeyboardTracking(False)
         self.seed_box.setAccelerated(True)
         self.seed_box.setMinimumWidth(110)
-        self.seed_box.setToolTip("Seed of the face: type a number and press Enter; the arrows step through seeds")
+        self.seed_box.setToolTip("Seed of the face (\u201ccustom\u201d: a face no seed makes, e.g. a nearby or pasted one): "
+                                 "type a number and press Enter; the arrows step through seeds")
         self.seed_box.valueChanged.connect(self.go_to_seed)
         bar.addWidget(self.seed_box)
         bar.addAction(self.act_next_seed)
@@ -665,9 +666,7 @@ class ExplorerWindow(QMainWindow):
         state = s.state
         self.latent_panel.set_latent(state.base, state.origin, s.locked)
         self.directions_panel.set_amounts(state.amount_map())
-        self.seed_box.blockSignals(True)
-        self.seed_box.setValue(s.last_seed)
-        self.seed_box.blockSignals(False)
+        self.seed_box.show_seed(state.seed, s.last_seed)
         self.psi_slider.blockSignals(True)
         self.psi_slider.setValue(int(round(state.psi * 100)))
         self.psi_slider.blockSignals(False)
@@ -755,6 +754,9 @@ class ExplorerWindow(QMainWindow):
             self.morph_panel.set_truncation(value / 100.0)
 
     def go_to_seed(self, seed: int) -> None:
+        if seed < 0:  # "custom" typed or stepped to: not a seed
+            self._sync_controls()
+            return
         self.session.go_to_seed(int(seed))
         self._after_change()
 
@@ -904,9 +906,11 @@ class ExplorerWindow(QMainWindow):
     # ================================================================ gallery
     def add_to_gallery(self) -> bool:
         try:
+            state = self.session.state
+            title = default_title(state.seed, state.edited or bool(state.amounts), (e.title for e in self.gallery.entries))
             entry = self.gallery.add(self.current_image(), self.session.effective_latent(),
-                                     truncation=self.session.state.psi, model_name=self.bundle.name,
-                                     model_sha256=self.bundle.sha256, directions=self._direction_record())
+                                     truncation=state.psi, model_name=self.bundle.name,
+                                     model_sha256=self.bundle.sha256, directions=self._direction_record(), title=title)
         except FaceStudioError as exc:
             self.show_error(str(exc))
             return False

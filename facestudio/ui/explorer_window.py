@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QToolButton, QVBoxLayout, QWidget,
 )
 
+from facestudio.app_folders import gallery_dir
 from facestudio.errors import FaceStudioError
 from facestudio.models import ModelConfig, checkpoint, load_model, new_bundle
 from facestudio.models.bundle import ModelBundle
@@ -40,7 +41,7 @@ from facestudio.ui.message_banner import MessageBanner
 from facestudio.ui.model_dialogs import AboutDialog, SnapshotDialog
 from facestudio.ui.model_sources import path_kind, run_snapshots, updated_recent
 from facestudio.ui.morph_window import MorphWindow
-from facestudio.ui.preferences import Preferences, data_home
+from facestudio.ui.preferences import Preferences
 from facestudio.ui.projection_dialog import ProjectionDialog
 from facestudio.ui.realism_meter import RealismMeter
 from facestudio.ui.render_worker import FaceJob, RenderThread, VariationsJob
@@ -101,7 +102,7 @@ class ExplorerWindow(QMainWindow):
         self._directions.worker.computed.connect(self._on_directions)
         self._directions.worker.failed.connect(self._on_directions_failed)
 
-        gallery_folder = Path(gallery_folder) if gallery_folder else data_home() / "gallery"
+        gallery_folder = Path(gallery_folder) if gallery_folder else gallery_dir()
         self.gallery = GalleryStore(gallery_folder)
 
         self._build_central()

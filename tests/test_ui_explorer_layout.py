@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from facestudio.models import DirectionSet, ModelConfig, new_bundle, save_model
 from facestudio.ui.morph_window import DEFAULT_SIZE
+from facestudio.ui.preferences import Preferences
 from facestudio.ui.slider_list import MIN_TRACK, SliderList
 from test_ui_explorer_window import TINY, model_file, open_window, settle  # noqa: F401 (fixtures)
 
@@ -85,6 +86,7 @@ def test_a_window_once_narrow_does_not_collapse_the_direction_bars(qtbot, open_w
 
 
 def test_the_morph_studio_is_its_own_window_and_leaves_the_explorer_alone(qtbot, open_window, model_file):
+    Preferences().clear()  # no morph window geometry from an earlier test
     w = open_window(model_file)
     qtbot.wait(50)
     size, face = w.size(), w.face_view.size()
@@ -149,3 +151,12 @@ def test_gallery_captions_and_the_seed_box_say_what_the_face_is(qtbot, open_wind
     assert w.session.state.seed == 43 and w.seed_box.text() == "43"
     w.undo()
     assert w.seed_box.text() == "custom"
+
+
+def test_the_morph_window_opens_on_the_screen(qtbot, open_window, model_file):
+    w = open_window(model_file)
+    w.move(0, 0)
+    w.act_morph_studio.trigger()
+    qtbot.waitExposed(w.morph_window)
+    avail = w.morph_window.screen().availableGeometry()
+    assert avail.contains(w.morph_window.geometry())

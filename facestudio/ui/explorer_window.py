@@ -1074,7 +1074,8 @@ class ExplorerWindow(QMainWindow):
             self._training.close()
         self.prefs.geometry = self.saveGeometry()
         self.prefs.window_state = self.saveState()
-        self.prefs.morph_geometry = self.morph_window.saveGeometry()
+        if self.morph_window.placed:  # never shown: nothing of the person's to remember
+            self.prefs.morph_geometry = self.morph_window.saveGeometry()
         self.morph_window.close()
         self.prefs.sync()
 

@@ -29,26 +29,38 @@ class MorphWindow(QMainWindow):
         self.setWindowTitle("Morph Studio \u2014 FaceStudio")
         self.panel = panel
         self.setCentralWidget(panel)
-        if geometry is None or not self.restoreGeometry(geometry):
-            self._default_geometry()
+        # Placed on first show when nothing was saved: the explorer has its real size by then.
+        self._placed = geometry is not None and self.restoreGeometry(geometry)
         close = QShortcut(QKeySequence(QKeySequence.StandardKey.Close), self)
         close.activated.connect(self.close)
 
     def _default_geometry(self) -> None:
-        """DEFAULT_SIZE, or 90 % of the screen when that is smaller, centred on the explorer."""
-        screen = (self.parentWidget().screen() if self.parentWidget() else None) or QGuiApplication.primaryScreen()
-        w, h = DEFAULT_SIZE
-        if screen is not None:
-            avail = screen.availableGeometry()
-            w, h = min(w, int(avail.width() * 0.9)), min(h, int(avail.height() * 0.9))
-        self.resize(w, h)
+        """DEFAULT_SIZE, or 90 % of the screen when that is smaller, centred on the explorer
+        and kept on the screen."""
         parent = self.parentWidget()
-        if parent is not None:
-            centre = parent.frameGeometry().center()
-            self.move(centre.x() - w // 2, centre.y() - h // 2)
+        screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
+        w, h = DEFAULT_SIZE
+        if screen is None:
+            self.resize(w, h)
+            return
+        avail = screen.availableGeometry()
+        w, h = min(w, int(avail.width() * 0.9)), min(h, int(avail.height() * 0.9))
+        self.resize(w, h)
+        centre = parent.frameGeometry().center() if parent is not None else avail.center()
+        x = min(max(centre.x() - w // 2, avail.left()), avail.right() - w)
+        y = min(max(centre.y() - h // 2, avail.top()), avail.bottom() - h)
+        self.move(x, y)
+
+    @property
+    def placed(self) -> bool:
+        """True once the window has a size and place (restored, or shown once)."""
+        return self._placed
 
     def present(self) -> None:
         """Show the window in front (it keeps its size and place)."""
+        if not self._placed:
+            self._default_geometry()
+            self._placed = True
         self.show()
         self.raise_()
         self.activateWindow()

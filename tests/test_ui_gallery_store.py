@@ -77,3 +77,39 @@ def test_a_newer_gallery_is_left_untouched(tmp_path):
     with pytest.raises(FaceStudioError, match="newer FaceStudio"):
         add(store)
     assert json.loads((tmp_path / GALLERY_FILE).read_text())["version"] == 99
+
+
+def test_titles_tell_favourites_apart(tmp_path):
+    from facestudio.ui.gallery_store import caption, default_title, short_date
+
+    assert default_title(42, False, []) == "Seed 42"
+    assert default_title(42, True, []) == "Seed 42 edited"
+    assert default_title(None, False, ["Face 1", "Face 3", "Seed 2"]) == "Face 2"
+    store = GalleryStore(tmp_path)
+    titles = [add(store, i)[0].title for i in range(4)]  # faces with no seed: numbered
+    assert titles == ["Face 1", "Face 2", "Face 3", "Face 4"]
+    captions = [caption(e) for e in store.entries]
+    assert len(set(captions)) == 4 and all(len(c.split("\n")[0]) <= 14 for c in captions)
+    # dates are short: the time today, day and month this year, day month year before
+    now = 1_780_000_000.0
+    assert ":" in short_date(now - 60, now) and len(short_date(now - 60, now)) == 5
+    assert str(time_of(now - 40 * 86400).tm_year) not in short_date(now - 40 * 86400, now)
+    assert str(time_of(now - 400 * 86400).tm_year) in short_date(now - 400 * 86400, now)
+
+
+def time_of(t):
+    import time
+
+    return time.localtime(t)
+
+
+def test_old_timestamp_titles_get_a_distinct_readable_caption(tmp_path):
+    from facestudio.ui.gallery_store import caption
+
+    store = GalleryStore(tmp_path)
+    e1, _ = add(store, 1)
+    e2, _ = add(store, 2)
+    old1 = store.rename(e1.id, "Face 2026-12-06 14:03:22")
+    old2 = store.rename(e2.id, "Face 2026-12-06 14:03:41")
+    c1, c2 = caption(old1), caption(old2)
+    assert c1.startswith("Face\n") and c1 != c2

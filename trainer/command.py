@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from facestudio.app_folders import default_runs_dir
 from facestudio.errors import ConfigError
 
 # flag dest -> TrainConfig field
@@ -68,7 +69,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     b.add_argument("--minutes", type=float, help="stop after this many minutes of this session")
     b.add_argument("--epochs", type=float, help="stop after this many passes over the data (counted over the whole run)")
     r = p.add_argument_group("run folder and resume")
-    r.add_argument("--runs-dir", metavar="DIR", help="where new run folders are made (default ./runs)")
+    r.add_argument("--runs-dir", metavar="DIR", help="where new run folders are made (default: the FaceStudio data folder's runs/, "
+                   f"here {default_runs_dir()}; the app's Training Room uses the same)")
     r.add_argument("--resume", metavar="RUN_DIR|CHECKPOINT", help="continue a run in its folder from its newest checkpoint (or the one given); settings come from the run")
     r.add_argument("--sample-every", type=int, metavar="N", help="write a grid of faces from fixed latents every N steps; 0 = only at the end (default 500)")
     r.add_argument("--sample-count", type=int, metavar="N", help="faces in each sample grid (default 64)")
@@ -101,7 +103,7 @@ def build_trainer(args: argparse.Namespace):
         if args.runs_dir is not None:
             raise ConfigError("--runs-dir does not go with --resume: a resumed run continues in its own folder.")
         return Trainer.resume(args.resume, **given)
-    return Trainer(TrainConfig(**given), runs_dir=args.runs_dir or "runs")
+    return Trainer(TrainConfig(**given), runs_dir=args.runs_dir or default_runs_dir())
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,10 +18,11 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSlider, QSpinBox, QStyle, QToolBar,
+    QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSlider, QStyle, QToolBar,
     QToolButton, QVBoxLayout, QWidget,
 )
 
+from facestudio.app_folders import gallery_dir
 from facestudio.errors import FaceStudioError
 from facestudio.models import ModelConfig, checkpoint, load_model, new_bundle
 from facestudio.models.bundle import ModelBundle
@@ -32,17 +33,19 @@ from facestudio.ui.directions_worker import DirectionsThread
 from facestudio.ui.explorer_state import MAX_SEED, PSI_RANGE, ExplorerSession
 from facestudio.ui.face_view import FaceView
 from facestudio.ui.gallery_panel import GalleryPanel
-from facestudio.ui.gallery_store import GalleryStore
+from facestudio.ui.gallery_store import GalleryStore, default_title
 from facestudio.ui.icons import dice_icon, favourite_icon
 from facestudio.ui.interpolation_panel import InterpolationPanel
 from facestudio.ui.latent_panel import LatentPanel
 from facestudio.ui.message_banner import MessageBanner
 from facestudio.ui.model_dialogs import AboutDialog, SnapshotDialog
 from facestudio.ui.model_sources import path_kind, run_snapshots, updated_recent
-from facestudio.ui.preferences import Preferences, data_home
+from facestudio.ui.morph_window import MorphWindow
+from facestudio.ui.preferences import Preferences
 from facestudio.ui.projection_dialog import ProjectionDialog
 from facestudio.ui.realism_meter import RealismMeter
 from facestudio.ui.render_worker import FaceJob, RenderThread, VariationsJob
+from facestudio.ui.seed_box import SeedBox
 from facestudio.ui.variation_strip import VariationStrip
 
 APP_TITLE = "FaceStudio"
@@ -99,7 +102,7 @@ class ExplorerWindow(QMainWindow):
         self._directions.worker.computed.connect(self._on_directions)
         self._directions.worker.failed.connect(self._on_directions_failed)
 
-        gallery_folder = Path(gallery_folder) if gallery_folder else data_home() / "gallery"
+        gallery_folder = Path(gallery_folder) if gallery_folder else gallery_dir()
         self.gallery = GalleryStore(gallery_folder)
 
         self._build_central()
@@ -200,13 +203,12 @@ class ExplorerWindow(QMainWindow):
         self.gallery_dock = self._dock("Gallery", "GalleryDock", self.gallery_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.directions_dock, self.gallery_dock, Qt.Orientation.Vertical)
 
-        # The morph studio: a bottom dock, hidden until faces are sent to it.
+        # The morph studio: a window of its own, hidden until asked for or sent faces.
         self.morph_panel = InterpolationPanel(current_face=lambda: self.session.effective_latent() if self.session else None)
         self.morph_panel.explorerRequested.connect(lambda z, psi: self.show_latent(z, psi))
         self.morph_panel.galleryRequested.connect(self._add_frame_to_gallery)
         self.morphRequested.connect(self._show_morph)
-        self.morph_dock = self._dock("Morph", "MorphDock", self.morph_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.morph_dock.hide()
+        self.morph_window = MorphWindow(self.morph_panel, self, geometry=self.prefs.morph_geometry)
         self.resizeDocks([self.latent_dock, self.directions_dock], [330, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.directions_dock, self.gallery_dock], [420, 360], Qt.Orientation.Vertical)
 
@@ -300,12 +302,12 @@ class ExplorerWindow(QMainWindow):
         seed_caption.setObjectName("Hint")
         bar.addWidget(seed_caption)
         bar.addAction(self.act_prev_seed)
-        self.seed_box = QSpinBox()
-        self.seed_box.setRange(0, MAX_SEED)
+        self.seed_box = SeedBox(MAX_SEED)
         self.seed_box.setKeyboardTracking(False)
         self.seed_box.setAccelerated(True)
         self.seed_box.setMinimumWidth(110)
-        self.seed_box.setToolTip("Seed of the face: type a number and press Enter; the arrows step through seeds")
+        self.seed_box.setToolTip("Seed of the face (\u201ccustom\u201d: a face no seed makes, e.g. a nearby or pasted one): "
+                                 "type a number and press Enter; the arrows step through seeds")
         self.seed_box.valueChanged.connect(self.go_to_seed)
         bar.addWidget(self.seed_box)
         bar.addAction(self.act_next_seed)
@@ -383,8 +385,9 @@ class ExplorerWindow(QMainWindow):
         view = mb.addMenu("&View")
         view.addAction(self.act_smooth)
         view.addSeparator()
-        for dock in (self.latent_dock, self.directions_dock, self.gallery_dock, self.morph_dock):
+        for dock in (self.latent_dock, self.directions_dock, self.gallery_dock):
             view.addAction(dock.toggleViewAction())
+        view.addAction(self.act_morph_studio)
         view.addAction(self.act_reset_layout)
 
         help_menu = mb.addMenu("&Help")
@@ -664,9 +667,7 @@ class ExplorerWindow(QMainWindow):
         state = s.state
         self.latent_panel.set_latent(state.base, state.origin, s.locked)
         self.directions_panel.set_amounts(state.amount_map())
-        self.seed_box.blockSignals(True)
-        self.seed_box.setValue(s.last_seed)
-        self.seed_box.blockSignals(False)
+        self.seed_box.show_seed(state.seed, s.last_seed)
         self.psi_slider.blockSignals(True)
         self.psi_slider.setValue(int(round(state.psi * 100)))
         self.psi_slider.blockSignals(False)
@@ -754,6 +755,9 @@ class ExplorerWindow(QMainWindow):
             self.morph_panel.set_truncation(value / 100.0)
 
     def go_to_seed(self, seed: int) -> None:
+        if seed < 0:  # "custom" typed or stepped to: not a seed
+            self._sync_controls()
+            return
         self.session.go_to_seed(int(seed))
         self._after_change()
 
@@ -903,9 +907,11 @@ class ExplorerWindow(QMainWindow):
     # ================================================================ gallery
     def add_to_gallery(self) -> bool:
         try:
+            state = self.session.state
+            title = default_title(state.seed, state.edited or bool(state.amounts), (e.title for e in self.gallery.entries))
             entry = self.gallery.add(self.current_image(), self.session.effective_latent(),
-                                     truncation=self.session.state.psi, model_name=self.bundle.name,
-                                     model_sha256=self.bundle.sha256, directions=self._direction_record())
+                                     truncation=state.psi, model_name=self.bundle.name,
+                                     model_sha256=self.bundle.sha256, directions=self._direction_record(), title=title)
         except FaceStudioError as exc:
             self.show_error(str(exc))
             return False
@@ -952,8 +958,7 @@ class ExplorerWindow(QMainWindow):
 
     # ================================================================ morph studio and projection
     def _show_morph_studio(self) -> None:
-        self.morph_dock.show()
-        self.morph_dock.raise_()
+        self.morph_window.present()
 
     @Slot(list)
     def _show_morph(self, latents: list) -> None:
@@ -974,11 +979,22 @@ class ExplorerWindow(QMainWindow):
         """Open (or raise) the photo -> face search for the open model; it never blocks the window."""
         if self._projection is None:
             self._projection = ProjectionDialog(self.bundle, self, photo=photo, start_folder=self.prefs.last_dir or None)
-            self._projection.latentChosen.connect(lambda z: self.show_latent(z, 1.0))
+            self._projection.latentChosen.connect(self._open_found_face)
             self._projection.finished.connect(self._forget_projection)
         self._projection.show()
         self._projection.raise_()
         return self._projection
+
+    def _open_found_face(self, latent: np.ndarray) -> None:
+        """"Open in explorer": the found face becomes the current one as one undo step, and
+        the dialog closes so the explorer (and its Ctrl+Z) is in front again."""
+        if not self.show_latent(latent, 1.0):
+            return
+        if self._projection is not None:
+            self._projection.close()
+        self.raise_()
+        self.activateWindow()
+        self.statusBar().showMessage("Opened the face found from the photo (Ctrl+Z goes back).", 5000)
 
     def _forget_projection(self) -> None:
         self._projection = None
@@ -1058,6 +1074,9 @@ class ExplorerWindow(QMainWindow):
             self._training.close()
         self.prefs.geometry = self.saveGeometry()
         self.prefs.window_state = self.saveState()
+        if self.morph_window.placed:  # never shown: nothing of the person's to remember
+            self.prefs.morph_geometry = self.morph_window.saveGeometry()
+        self.morph_window.close()
         self.prefs.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

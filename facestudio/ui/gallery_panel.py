@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
@@ -9,7 +11,7 @@ from PySide6.QtWidgets import (
     QPushButton, QStyle, QVBoxLayout, QWidget,
 )
 
-from facestudio.ui.gallery_store import GalleryEntry, GalleryStore
+from facestudio.ui.gallery_store import GalleryEntry, GalleryStore, caption
 from facestudio.ui.icons import favourite_icon
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -32,7 +34,7 @@ class GalleryPanel(QWidget):
         self.list.setObjectName("Gallery")
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setIconSize(QSize(88, 88))
-        self.list.setGridSize(QSize(104, 122))
+        self.list.setGridSize(QSize(104, 130))  # room for two caption lines: title, date
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setMovement(QListView.Movement.Static)
         self.list.setWordWrap(True)
@@ -63,6 +65,11 @@ class GalleryPanel(QWidget):
         delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         delete.triggered.connect(self.remove_selected)
         self.list.addAction(delete)
+        rename = QAction("Rename", self.list)
+        rename.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        rename.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        rename.triggered.connect(self._rename_current)
+        self.list.addAction(rename)
 
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
@@ -95,9 +102,11 @@ class GalleryPanel(QWidget):
 
     def _item(self, entry: GalleryEntry, selected: bool) -> QListWidgetItem:
         pixmap = QPixmap(str(self._store.path(entry)))
-        item = QListWidgetItem(QIcon(pixmap), entry.title)
+        item = QListWidgetItem(QIcon(pixmap), caption(entry))
         item.setData(ID_ROLE, entry.id)
-        item.setToolTip(f"{entry.title}\nmodel: {entry.model_name} ({entry.model_sha256[:12] or 'unsaved'})\nnz={entry.nz}")
+        kept = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created))
+        item.setToolTip(f"{entry.title}\nkept {kept}\nmodel: {entry.model_name} ({entry.model_sha256[:12] or 'unsaved'}), "
+                        f"nz {entry.nz}\nClick to show it; F2 or right-click to rename.")
         item.setSelected(selected)
         return item
 
@@ -139,6 +148,11 @@ class GalleryPanel(QWidget):
             return
         self.refresh()
         self.removed.emit(count)
+
+    def _rename_current(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self._rename(item.data(ID_ROLE))
 
     def _rename(self, entry_id: str) -> None:
         entry = self._store.get(entry_id)

@@ -31,6 +31,42 @@ FACES_DIR = "faces"
 THUMBNAIL_SIZE = 256
 MAX_ENTRIES = 10_000
 _ID = re.compile(r"^[0-9a-f]{32}$")
+_NUMBERED = re.compile(r"^Face (\d{1,6})$")
+# Titles older versions gave every face ("Face 2026-12-06 14:03:22"): cut in the grid, they all read "Face ...".
+_TIMESTAMP_TITLE = re.compile(r"^Face \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+
+
+def default_title(seed: int | None, edited: bool, taken: Iterable[str]) -> str:
+    """A short title that tells favourites apart: "Seed 42", "Seed 42 edited", or for a
+    face with no seed (nearby, pasted, found from a photo) the next free "Face N"."""
+    if seed is not None:
+        return f"Seed {seed}" + (" edited" if edited else "")
+    used = {int(m.group(1)) for t in taken if (m := _NUMBERED.match(t))}
+    n = 1
+    while n in used:
+        n += 1
+    return f"Face {n}"
+
+
+def short_date(created: float, now: float | None = None) -> str:
+    """"14:03" today, "6 Dec 14:03" this year, "6 Dec 2025" before: readable under a thumbnail."""
+    when = time.localtime(created)
+    today = time.localtime(time.time() if now is None else now)
+    if when[:3] == today[:3]:
+        return time.strftime("%H:%M", when)
+    if when.tm_year == today.tm_year:
+        return f"{when.tm_mday} {time.strftime('%b %H:%M', when)}"
+    return f"{when.tm_mday} {time.strftime('%b %Y', when)}"
+
+
+def caption(entry: "GalleryEntry", now: float | None = None) -> str:
+    """Two lines under a thumbnail: the title and when the face was kept."""
+    if not _TIMESTAMP_TITLE.match(entry.title):
+        return f"{entry.title}\n{short_date(entry.created, now)}"
+    # An old timestamp title: its own time, to the second, is what tells such faces apart.
+    stamp = time.mktime(time.strptime(entry.title[5:], "%Y-%m-%d %H:%M:%S"))
+    when = short_date(stamp, now)
+    return "Face\n" + (when + time.strftime(":%S", time.localtime(stamp)) if ":" in when else when)
 
 
 @dataclass(frozen=True)
@@ -113,7 +149,7 @@ class GalleryStore:
         created = time.time()
         entry = GalleryEntry(
             id=uuid.uuid4().hex,
-            title=(title or time.strftime("Face %Y-%m-%d %H:%M:%S", time.localtime(created)))[:200],
+            title=(title or default_title(None, False, (e.title for e in self._entries)))[:200],
             created=created, model_name=model_name[:200], model_sha256=model_sha256[:64], nz=int(latent.shape[0]),
         )
         save_face_png(self.folder / entry.file, image, latent, model_name=model_name, model_sha256=model_sha256,

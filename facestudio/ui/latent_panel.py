@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStyle, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QVBoxLayout, QWidget
 
 from facestudio.ui.explorer_state import DIMENSION_RANGE
 from facestudio.ui.icons import dice_icon, reset_icon, unlock_icon
@@ -33,6 +33,9 @@ class LatentPanel(QWidget):
         self.sliders = SliderList(lockable=True, value_range=DIMENSION_RANGE, noun="dimension")
         self.summary = QLabel("")
         self.summary.setObjectName("Hint")
+        # The summary grows as dimensions are edited and locked; it must never widen the
+        # panel (the dock would grow and the face jump sideways), so its width is not asked.
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.randomise_button = _tool_button(QStyle.StandardPixmap.SP_BrowserReload, "Randomise",
                                              "A new random face; locked dimensions keep their values (R)", self)
         self.reset_button = _tool_button(QStyle.StandardPixmap.SP_DialogResetButton, "Reset",
@@ -51,11 +54,11 @@ class LatentPanel(QWidget):
         buttons.addWidget(self.reset_button)
         buttons.addWidget(self.unlock_button)
         buttons.addStretch(1)
-        buttons.addWidget(self.summary)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 2, 2, 2)
         layout.setSpacing(4)
         layout.addLayout(buttons)
+        layout.addWidget(self.summary)  # a line of its own: room for "512 dims · 40 edited · 12 locked"
         layout.addWidget(self.sliders, 1)
 
     def set_latent(self, base: np.ndarray, origin: np.ndarray, locked: set[int]) -> None:
@@ -74,6 +77,7 @@ class LatentPanel(QWidget):
             parts.append(f"{edited} edited")
         if locked:
             parts.append(f"{len(locked)} locked")
-        self.summary.setText(" - ".join(parts))
+        self.summary.setText(" \u00b7 ".join(parts))
+        self.summary.setToolTip(", ".join(parts))
         self.unlock_button.setEnabled(bool(locked))
         self.reset_button.setEnabled(bool(edited))

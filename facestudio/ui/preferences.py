@@ -11,25 +11,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, QStandardPaths
+from PySide6.QtCore import QByteArray, QSettings
 
-APP_NAME = "FaceStudio"
+from facestudio.app_folders import APP_NAME
 
 
 def settings_org() -> str:
     return os.environ.get("FACESTUDIO_SETTINGS_ORG") or "FaceStudio"
-
-
-def data_home() -> Path:
-    """Folder for FaceStudio's own data (gallery...): FACESTUDIO_HOME, else the OS app-data folder."""
-    env = os.environ.get("FACESTUDIO_HOME")
-    if env:
-        return Path(env).expanduser()
-    if not QCoreApplication.organizationName():
-        QCoreApplication.setOrganizationName(settings_org())
-        QCoreApplication.setApplicationName(APP_NAME)
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(location) if location else Path.home() / ".facestudio"
 
 
 class Preferences:
@@ -129,6 +117,14 @@ class Preferences:
     @window_state.setter
     def window_state(self, data: QByteArray) -> None:
         self._s.setValue("window/state", data)
+
+    @property
+    def morph_geometry(self) -> QByteArray | None:
+        return self._bytes("morph/geometry")
+
+    @morph_geometry.setter
+    def morph_geometry(self, data: QByteArray) -> None:
+        self._s.setValue("morph/geometry", data)
 
     def sync(self) -> None:
         self._s.sync()

@@ -6,6 +6,12 @@ slow; this widget paints only the rows in view, so it builds in constant time an
 fluid at any size. Each row shows: lock toggle, name, a bar centred on zero with a tick
 at the row's reset value, the value, and a reset button when the value was edited.
 
+The bar never gets narrower than MIN_TRACK px: when the names are too long for one line
+beside such a bar (a narrow dock, a long direction name), each row wraps onto two lines,
+name and value above, the bar across the whole width below. The minimum size hint keeps
+room for that, so neither a narrow window nor a restored window state can squeeze the
+bars away.
+
 Gestures: drag a bar (Shift for fine control), double-click or the reset button to reset,
 click the padlock to lock; keyboard: Up/Down pick a row, Left/Right nudge (Shift finer,
 Ctrl coarser), Backspace resets, L locks; Ctrl+wheel nudges the row under the pointer.
@@ -22,6 +28,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
 NUDGE = 0.1
 FINE = 0.1  # Shift-drag moves the value 10x slower than the pointer
+MIN_TRACK = 150  # px: ~12 px per unit over a +-6 range, enough to aim at a value
 
 
 class SliderList(QAbstractScrollArea):
@@ -48,7 +55,10 @@ class SliderList(QAbstractScrollArea):
         self._drag_row = -1
         self._drag_start = (0.0, 0.0)  # (pointer x, value) at press, for fine mode
         fm = QFontMetrics(self.font())
-        self._row_h = max(22, fm.height() + 8)
+        self._line_h = max(22, fm.height() + 8)  # one line of a row: name, bar and value
+        self._name_h = fm.height() + 2  # the name line of a wrapped row
+        self._row_h = self._line_h
+        self._wrapped = False
         self._value_w = fm.horizontalAdvance("+0.000") + 6
         self._label_w = fm.horizontalAdvance("z 0000") + 6
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -70,6 +80,7 @@ class SliderList(QAbstractScrollArea):
         self._locked = {i for i in self._locked if i < len(self._labels)}
         self._current = min(self._current, max(0, len(self._labels) - 1))
         self._drag_row = -1
+        self._update_wrapping()
         self._update_scrollbar()
         self.viewport().update()
 
@@ -127,9 +138,13 @@ class SliderList(QAbstractScrollArea):
         return QRect(0, row * self._row_h - self.verticalScrollBar().value(), self.viewport().width(), self._row_h)
 
     def bar_rect(self, row: int) -> QRect:
-        r = self.row_rect(row)
+        r = self._bar_band(self.row_rect(row))
         left = self._bar_left()
         return QRect(left, r.top() + 4, max(10, self._bar_right() - left), r.height() - 8)
+
+    def is_wrapped(self) -> bool:
+        """True when rows take two lines (name over bar) because one line has no room for the bar."""
+        return self._wrapped
 
     def value_to_x(self, value: float) -> float:
         left, right = self._bar_left() + 3, self._bar_right() - 3
@@ -142,20 +157,51 @@ class SliderList(QAbstractScrollArea):
         return float(min(max(-self._range + t * 2 * self._range, -self._range), self._range))
 
     def sizeHint(self) -> QSize:
-        return QSize(320, 400)
+        return QSize(max(320, self._one_line_width() + self.verticalScrollBar().sizeHint().width()), 400)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(200, self._row_h * 4)
+        # Room for a wrapped row's full-width bar of MIN_TRACK px (plus the scroll bar).
+        width = self._lock_w() + MIN_TRACK + 6 + 24 + self.verticalScrollBar().sizeHint().width()
+        return QSize(width, self._line_h * 4)
 
     # ------------------------------------------------------------ geometry
     def _lock_w(self) -> int:
         return 22 if self._lockable else 6
 
+    def _one_line_width(self) -> int:
+        """Viewport width a one-line row needs for a MIN_TRACK bar."""
+        return self._lock_w() + self._label_w + MIN_TRACK + 6 + self._value_w + 24
+
+    def _update_wrapping(self) -> None:
+        # Judged as if the scroll bar were shown, so wrapping (more rows to scroll) cannot
+        # show the scroll bar and narrow the viewport into flipping back and forth.
+        avail = self.width() - 2 * self.frameWidth() - self.verticalScrollBar().sizeHint().width()
+        wrapped = avail < self._one_line_width()
+        if wrapped != self._wrapped:
+            self._wrapped = wrapped
+            self._row_h = self._line_h + self._name_h if wrapped else self._line_h
+            self.verticalScrollBar().setSingleStep(self._row_h)
+
+    def _bar_band(self, r: QRect) -> QRect:
+        """The part of row rect `r` that holds the bar (its lower line when wrapped)."""
+        return QRect(r.left(), r.bottom() + 1 - self._line_h, r.width(), self._line_h) if self._wrapped else r
+
+    def _name_rect(self, r: QRect) -> QRect:
+        if self._wrapped:
+            return QRect(self._lock_w(), r.top() + 2, self.viewport().width() - self._lock_w() - self._value_w - 28,
+                         self._name_h)
+        return QRect(self._lock_w(), r.top(), self._label_w - 6, r.height())
+
+    def _value_rect(self, r: QRect) -> QRect:
+        if self._wrapped:
+            return QRect(self.viewport().width() - 24 - self._value_w, r.top() + 2, self._value_w, self._name_h)
+        return QRect(self._bar_right() + 2, r.top(), self._value_w, r.height())
+
     def _bar_left(self) -> int:
-        return self._lock_w() + self._label_w
+        return self._lock_w() + (0 if self._wrapped else self._label_w)
 
     def _bar_right(self) -> int:
-        return self.viewport().width() - self._value_w - 24
+        return self.viewport().width() - 24 - (0 if self._wrapped else self._value_w)
 
     def _row_at(self, y: float) -> int:
         row = int((y + self.verticalScrollBar().value()) // self._row_h)
@@ -170,7 +216,9 @@ class SliderList(QAbstractScrollArea):
             return row, "lock"
         if x >= self.viewport().width() - 22:
             return row, "reset"
-        if self._bar_left() - 4 <= x <= self._bar_right() + 4:
+        top = (row * self._row_h) - self.verticalScrollBar().value()
+        on_name_line = self._wrapped and pos.y() - top < self._name_h
+        if not on_name_line and self._bar_left() - 4 <= x <= self._bar_right() + 4:
             return row, "bar"
         return row, "label"
 
@@ -190,6 +238,7 @@ class SliderList(QAbstractScrollArea):
     # ------------------------------------------------------------ painting
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         super().resizeEvent(event)
+        self._update_wrapping()
         self._update_scrollbar()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
@@ -225,14 +274,16 @@ class SliderList(QAbstractScrollArea):
             hovered = self._hover[0] == row
             locked = row in self._locked
             value = self._values[row]
-            cy = r.center().y() + 0.5
+            cy = self._bar_band(r).center().y() + 0.5
+            name_rect = self._name_rect(r)
             # padlock
             if self._lockable and (locked or hovered):
-                self._paint_lock(p, QRectF(4, cy - 7, 14, 14), locked, text if locked else dim)
-            # name
+                ly = name_rect.center().y() + 0.5 if self._wrapped else cy
+                self._paint_lock(p, QRectF(4, ly - 7, 14, 14), locked, text if locked else dim)
+            # name (elided only when even a line of its own is too narrow)
             p.setPen(text if not locked else dim)
-            p.drawText(QRect(self._lock_w(), r.top(), self._label_w - 6, r.height()),
-                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._labels[row])
+            name = p.fontMetrics().elidedText(self._labels[row], Qt.TextElideMode.ElideRight, name_rect.width())
+            p.drawText(name_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
             # bar: track, zero line, fill from zero, reset tick, handle
             left, right = self._bar_left() + 3, self._bar_right() - 3
             p.setPen(Qt.PenStyle.NoPen)
@@ -253,8 +304,7 @@ class SliderList(QAbstractScrollArea):
             p.drawEllipse(QPointF(xv, cy), radius, radius)
             # value
             p.setPen(text)
-            p.drawText(QRect(self._bar_right() + 2, r.top(), self._value_w, r.height()),
-                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"{value:+.3f}")
+            p.drawText(self._value_rect(r), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"{value:+.3f}")
             # reset
             if self._edited(row):
                 self._paint_reset(p, QRectF(r.right() - 18, cy - 7, 14, 14), text if hovered else dim)

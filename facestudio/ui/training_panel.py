@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from facestudio.errors import ConfigError, FaceStudioError
 from facestudio.ui.message_banner import MessageBanner
-from facestudio.ui.preferences import data_home
+from facestudio.app_folders import default_runs_dir
 from facestudio.ui.run_watcher import RunWatcher
 from facestudio.ui.sample_timeline import SampleTimeline
 from facestudio.ui.training_health import HealthView
@@ -101,7 +101,7 @@ class TrainingPanel(QWidget):
         w.dataChecked.connect(self._on_data_checked)
         w.dataCheckFailed.connect(self._on_data_check_failed)
 
-        self._build(Path(runs_dir) if runs_dir else data_home() / "runs")
+        self._build(Path(runs_dir) if runs_dir else default_runs_dir())
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(1000 // REFRESH_HZ)

@@ -11,8 +11,8 @@ coalesced: the owner calls `schedule()` for every batch of records and at most
 Raw per-step values are drawn thin and faint, the smoothed ones (a debiased moving
 average, as TensorBoard draws it) bold on top.
 
-Axis ranges are set here rather than auto-ranged: the step axis grows in coarse jumps
-(10, 20, 25, 50, 100... up to the run's planned steps), the loss axis snaps outward to
+Axis ranges are set here rather than auto-ranged: the step axis starts at 0-100 and
+grows in coarse jumps (100, 200, 250, 500... up to the run's planned steps), the loss axis snaps outward to
 half units. Redrawing
 the axes (tick layout and text) was most of the cost of a frame; with ranges that change
 rarely a frame is mostly the curves, and the window stays responsive while training.
@@ -42,6 +42,10 @@ D_COLOR = "#e0894a"
 REAL_COLOR = "#6cc070"
 FAKE_COLOR = "#d46a8c"
 VARIETY_COLOR = "#c9b458"
+THRESHOLD_COLOR = "#d05a5a"
+THRESHOLD_LABEL = "collapse warning"
+THRESHOLD_LEGEND = "collapse warning below this"
+EMPTY_STEPS = 100.0  # the step axis of a run with no or few records yet spans 0-100
 
 
 def _pen(color: str, width: float, alpha: float = 1.0) -> "pg.QtGui.QPen":
@@ -88,10 +92,16 @@ class TrainingPlots(QWidget):
         self.curves["diversity"] = self.variety_plot.plot(
             [], [], pen=_pen(VARIETY_COLOR, 2), symbol="o", symbolSize=5, symbolBrush=VARIETY_COLOR,
             symbolPen=None, name="variety")
-        self.threshold_line = pg.InfiniteLine(pos=collapse_threshold, angle=0, pen=_pen("#b04848", 1, 0.8))
+        threshold_pen = _pen(THRESHOLD_COLOR, 1, 0.8)
+        self.threshold_line = pg.InfiniteLine(
+            pos=collapse_threshold, angle=0, pen=threshold_pen, label=THRESHOLD_LABEL,
+            labelOpts={"position": 0.02, "color": THRESHOLD_COLOR, "anchors": [(0, 1), (0, 1)]})
         self.threshold_line.setToolTip("Below this line the trainer warns of mode collapse")
         self.variety_plot.addItem(self.threshold_line)
+        # The legend says what the red line is too (an InfiniteLine has no legend entry of its own).
+        self.variety_plot.legend.addItem(pg.PlotDataItem([], [], pen=threshold_pen), THRESHOLD_LEGEND)
         self.variety_plot.setYRange(0.0, 1.2, padding=0.02)
+        self._update_ranges(np.zeros(0), np.zeros(0))  # a sensible empty chart: steps 0-100
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -119,6 +129,8 @@ class TrainingPlots(QWidget):
         p.setLabel("left", y_label, color=AXIS)
         if bottom:
             p.setLabel("bottom", "step", color=AXIS)
+        # Steps are counts: never "step (x0.001)" with ticks 100-900, nor "(x1000)".
+        p.getAxis("bottom").enableAutoSIPrefix(False)
         legend = p.addLegend(offset=(-8, 6), labelTextColor=AXIS, brush=pg.mkBrush(0, 0, 0, 110))
         legend.setParentItem(p.getViewBox())
         return p
@@ -163,7 +175,7 @@ class TrainingPlots(QWidget):
         """Ranges that change only when the data outgrows them (see the module docstring)."""
         last = float(x[-1]) if len(x) else 0.0
         if not self._user_x:
-            hi = _nice_ceiling(max(10.0, last * 1.25))
+            hi = _nice_ceiling(max(EMPTY_STEPS, last * 1.25))
             if self._planned and self._planned >= last:
                 hi = min(hi, float(self._planned))
             if hi != self._x_hi:

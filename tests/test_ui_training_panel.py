@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-import trainer.background_run as background_run
+import facestudio.sessions.training.background_run as background_run
 from facestudio.models import ModelConfig, load_model, new_bundle, save_model
 from facestudio.ui.training_panel import TrainingPanel, TrainingWindow
 

@@ -1,6 +1,6 @@
 """How the run is doing, in words: a standing verdict plus the trainer's warnings.
 
-The verdict (`trainer.health_report`) is refreshed with the curves; the warnings are
+The verdict (`facestudio.sessions.training.health_report`) is refreshed with the curves; the warnings are
 the trainer's own sentences (NaN steps skipped, rollbacks, a winning discriminator,
 collapse), each already saying what to try, listed newest first with their step.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from trainer.health_report import OK, PROBLEM, WATCH, HealthNote, overall_level
+from facestudio.sessions.training.health_report import OK, PROBLEM, WATCH, HealthNote, overall_level
 
 LEVEL_COLORS = {OK: "#6cc070", WATCH: "#d6b24f", PROBLEM: "#d65a5a"}
 LEVEL_TITLES = {OK: "Healthy", WATCH: "Worth a look", PROBLEM: "Needs attention"}

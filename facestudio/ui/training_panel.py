@@ -41,9 +41,9 @@ from facestudio.ui.training_health import HealthView
 from facestudio.ui.training_plots import TrainingPlots
 from facestudio.ui.training_setup import TrainingSetup
 from facestudio.ui.training_worker import TrainingRequest, TrainingThread, bundle_from_snapshot
-from trainer.health_report import describe_health
-from trainer.metric_series import MetricSeries
-from trainer.run_progress import RunProgress, format_duration, plan_of_run
+from facestudio.sessions.training.health_report import describe_health
+from facestudio.sessions.training.metric_series import MetricSeries
+from facestudio.sessions.training.run_progress import RunProgress, format_duration, plan_of_run
 
 REFRESH_HZ = 5
 #: Records added to the curves per turn of the event loop when a long history arrives
@@ -717,7 +717,7 @@ class TrainingPanel(QWidget):
         run = result.get("run_dir")
         if not run or result.get("reason") != "stopped":
             return None  # it failed, or its budget ran out just as the window closed: nothing left to do
-        from trainer.background_run import continue_in_background
+        from facestudio.sessions.training.background_run import continue_in_background
 
         try:
             proc = continue_in_background(run, minutes_left)

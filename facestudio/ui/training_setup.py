@@ -2,7 +2,7 @@
 
 The data check comes first: choosing a folder counts its usable images, lists every
 skipped file with its reason and shows a preview, and the form then fills in settings
-suited to that many images (`trainer.suggested_settings`), each with its reason as the
+suited to that many images (`facestudio.sessions.training.suggested_settings`), each with its reason as the
 tooltip. The checking itself happens on the training thread; this form only asks for
 it (`checkRequested`) and shows the answer.
 
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from facestudio.ui.qt_images import qpixmap_from_rgb
 from trainer.config import TrainConfig
-from trainer.suggested_settings import suggest_settings
+from facestudio.sessions.training.suggested_settings import suggest_settings
 
 DEFAULT_SYNTHETIC = 10_000
 PREVIEW_SIDE = 200

@@ -201,7 +201,7 @@ class TrainingWorker(QObject):
         from trainer import Trainer
         from trainer.metrics_log import read_metrics
         from trainer.run_dir import METRICS_FILE
-        from trainer.run_follower import sample_steps
+        from facestudio.sessions.training.run_follower import sample_steps
 
         torch.set_num_threads(int(request.threads or self.default_threads))
         if request.resume:

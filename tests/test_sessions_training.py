@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from facestudio.errors import ConfigError
-from trainer.background_run import background_command, continue_in_background
+from facestudio.sessions.training.background_run import background_command, continue_in_background
+from facestudio.sessions.training.health_report import OK, PROBLEM, WATCH, describe_health, overall_level
+from facestudio.sessions.training.metric_series import MetricSeries
+from facestudio.sessions.training.run_follower import RunFollower, run_ended, sample_steps
+from facestudio.sessions.training.run_progress import RunProgress, format_duration, plan_of_run
+from facestudio.sessions.training.suggested_settings import suggest_settings
 from trainer.config import TrainConfig
-from trainer.health_report import OK, PROBLEM, WATCH, describe_health, overall_level
-from trainer.metric_series import MetricSeries
-from trainer.run_follower import RunFollower, run_ended, sample_steps
-from trainer.run_progress import RunProgress, format_duration, plan_of_run
-from trainer.suggested_settings import suggest_settings
 
 
 def rec(step, **kw):

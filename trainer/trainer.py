@@ -44,7 +44,7 @@ from facestudio.errors import ConfigError, DataSetError, DiskWriteError, FaceStu
 from facestudio.models.bundle import ModelBundle
 from facestudio.models.checkpoint import load_safetensors_model, save_model
 from facestudio.models.networks import Generator, build_discriminator, build_generator
-from trainer import run_dir as rd
+from facestudio.models import run_folder as rd
 from trainer.config import TrainConfig
 from trainer.diffaugment import diff_augment
 from trainer.distributed import Distributed, init_distributed, shutdown_distributed
@@ -52,6 +52,7 @@ from trainer.ema import GeneratorEMA
 from trainer.health import ROLLBACK, HealthMonitor, HealthState
 from trainer.losses import GanLoss
 from trainer.metrics_log import MetricsLog
+from trainer.run_log import RunLog
 from trainer.sample_grid import make_grid, pixel_diversity, png_bytes
 from trainer.train_state import (
     Progress, SavedState, load_optimizer_tensors, optimizer_tensors, parse_state, restore_rng, rng_json, rng_tensors, state_json,
@@ -152,7 +153,7 @@ class Trainer:
         self._pending: list[str] = []
         self.eval_note: str | None = None  # what the quality figures are, when eval_every is on
         self.warnings: list[str] = []
-        self.run_log = rd.RunLog(None)  # the real one once the run folder is known
+        self.run_log = RunLog(None)  # the real one once the run folder is known
         self._setup_processes()
         self._setup_data(data)
         self._build_models()
@@ -267,7 +268,7 @@ class Trainer:
             self.run_dir = rd.create_run_dir(runs_dir, self.config.name)
         self.metrics = MetricsLog(self.run_dir / rd.METRICS_FILE if self.run_dir else None)
         if self.run_dir is not None:
-            self.run_log = rd.RunLog(self.run_dir / rd.LOG_FILE)
+            self.run_log = RunLog(self.run_dir / rd.LOG_FILE)
             for message in self.warnings:  # raised while loading, before the log was open
                 self.run_log.write("WARNING: " + message)
             self._prepare_run_dir()
@@ -531,7 +532,7 @@ class Trainer:
         grid = make_grid(images)
         path = None
         if self.run_dir is not None:
-            path = self.run_dir / rd.SAMPLES / f"step_{self.progress.step:07d}.png"
+            path = rd.sample_path(self.run_dir, self.progress.step)
             try:
                 atomic_write_bytes(path, png_bytes(grid))
             except DiskWriteError as exc:

@@ -34,6 +34,7 @@ from facestudio.errors import ConfigError, FaceStudioError, ModelFileError
 from facestudio.models.bundle import DirectionSet, ModelBundle
 from facestudio.models.config import ModelConfig
 from facestudio.models.networks import Discriminator, Generator
+from facestudio.models.run_folder import model_file_of_run
 
 FORMAT = "facestudio-model"
 FORMAT_VERSION = 1
@@ -401,36 +402,6 @@ def load_safetensors_model(path: str | os.PathLike) -> tuple[ModelBundle, dict[s
         raise ModelFileError(f"{path} could not be opened as a model: {exc}.") from exc
 
 
-def _natural_key(path: Path) -> list[Any]:
-    """`step_1000` after `step_999` even without zero padding."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
-
-
-# File names a training run folder uses (trainer.run_dir writes them; models sits below
-# trainer, so the names are repeated here rather than imported).
-RUN_EXPORT = "model.safetensors"
-RUN_CHECKPOINTS = "checkpoints"
-RUN_LATEST_GOOD = "latest_good.safetensors"
-
-
-def resolve_run_dir(run_dir: Path) -> Path:
-    """The model file to open for a training run folder.
-
-    Its export when training finished; otherwise the last checkpoint the trainer judged
-    healthy (the newest one may be from a run going wrong); otherwise the newest.
-    """
-    exported = run_dir / RUN_EXPORT
-    if exported.is_file():
-        return exported
-    good = run_dir / RUN_CHECKPOINTS / RUN_LATEST_GOOD
-    if good.is_file():
-        return good
-    checkpoints = sorted((p for p in (run_dir / RUN_CHECKPOINTS).glob("*.safetensors") if not p.name.startswith(".")), key=_natural_key)
-    if not checkpoints:
-        raise ModelFileError(f"{run_dir} is a folder but holds no model.safetensors and no checkpoints; is it a FaceStudio run folder?")
-    return checkpoints[-1]
-
-
 def _sniff(path: Path) -> str | None:
     """'safetensors' or 'torch' when the first bytes say so, else None (decide by suffix).
 
@@ -463,7 +434,7 @@ def load_model(path: str | os.PathLike | None = None) -> ModelBundle:
     else:
         p = Path(path).expanduser()
     if p.is_dir():
-        p = resolve_run_dir(p)
+        p = model_file_of_run(p)
     kind = _sniff(p) or ("torch" if p.suffix.lower() in FOREIGN_SUFFIXES else "safetensors")
     if kind == "torch":
         from facestudio.models.dcgan_import import load_foreign_checkpoint

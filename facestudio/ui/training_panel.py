@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from facestudio.errors import ConfigError, FaceStudioError
+from facestudio.models import run_folder as rf
 from facestudio.ui.message_banner import MessageBanner
 from facestudio.ui.preferences import data_home
 from facestudio.ui.run_watcher import RunWatcher
@@ -318,11 +319,10 @@ class TrainingPanel(QWidget):
     def resume_run(self, run: str | Path) -> bool:
         """Continue `run` from its newest checkpoint for the budget set in the form."""
         from trainer import read_run_config
-        from trainer.run_dir import resolve_resume_target
 
         try:
-            folder, _ = resolve_resume_target(run)  # says so when it is no run folder at all
-            if not _has_checkpoint(run):
+            folder, _ = rf.resolve_resume_target(run)  # says so when it is no run folder at all
+            if not rf.has_checkpoint(run):
                 raise ConfigError(f"{run} holds no checkpoint yet (training stopped before its first one); start a new run.")
             read_run_config(folder)
         except FaceStudioError as exc:
@@ -373,7 +373,7 @@ class TrainingPanel(QWidget):
             return False
         if self._run_dir is None:
             return False
-        path = _newest_model_file(self._run_dir)
+        path = rf.newest_model_file(self._run_dir)
         if path is None:
             self.show_message(f"{self._run_dir.name} has no checkpoint yet; the first one appears after "
                               f"{'the first checkpoint interval' if self._mode == 'follow' else 'a few steps'}.", "info")
@@ -761,27 +761,8 @@ class TrainingWindow(QMainWindow):
 
 
 # ---------------------------------------------------------------------- run folder helpers (Qt-free)
-def _has_checkpoint(run: str | Path) -> bool:
-    from trainer import run_dir as rd
-
-    folder = Path(run)
-    return bool(rd.list_checkpoints(folder)) or (folder.is_file() and folder.parent.name == rd.CHECKPOINTS)
-
-
-def _newest_model_file(run: Path) -> Path | None:
-    """The freshest weights of a run: its newest checkpoint, or the exported model when that is newer."""
-    from trainer import run_dir as rd
-
-    candidates = [p for p in (run / rd.MODEL_FILE, *rd.list_checkpoints(run)[-1:]) if p.is_file()]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda p: (p.stat().st_mtime, p.name == rd.MODEL_FILE))
-
-
 def _checkpoint_step_label(path: Path) -> str:
-    from trainer import run_dir as rd
-
-    step = rd.checkpoint_step(path)
+    step = rf.checkpoint_step(path)
     return f"{step:,}" if step is not None else ""
 
 

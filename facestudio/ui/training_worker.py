@@ -30,6 +30,7 @@ from facestudio.errors import FaceStudioError
 from facestudio.models.bundle import ModelBundle
 from facestudio.models.config import ModelConfig
 from facestudio.models.networks import Generator
+from facestudio.models import run_folder as rf
 from facestudio.ui.worker_thread import WorkerThread
 
 #: Most metric emissions per second (records in between are batched).
@@ -68,13 +69,7 @@ def bundle_from_snapshot(snapshot: dict[str, Any]) -> ModelBundle:
 
 def newest_checkpoint_step(run: str | Path) -> int:
     """Step of the newest checkpoint a resume of `run` (folder or checkpoint file) starts from."""
-    from trainer import run_dir as rd
-
-    folder, chosen = rd.resolve_resume_target(run)
-    if chosen is not None:
-        return rd.checkpoint_step(chosen) or 0
-    found = rd.list_checkpoints(folder)
-    return (rd.checkpoint_step(found[-1]) or 0) if found else 0
+    return rf.newest_checkpoint_step(run)
 
 
 class TrainingWorker(QObject):
@@ -200,7 +195,6 @@ class TrainingWorker(QObject):
     def _train_session(self, request: TrainingRequest) -> None:
         from trainer import Trainer
         from trainer.metrics_log import read_metrics
-        from trainer.run_dir import METRICS_FILE
         from facestudio.sessions.training.run_follower import sample_steps
 
         torch.set_num_threads(int(request.threads or self.default_threads))
@@ -222,7 +216,7 @@ class TrainingWorker(QObject):
         history: list[dict[str, Any]] = []
         grids: list[tuple[int, str]] = []
         if request.resume and trainer.run_dir is not None:  # what the run did before this session
-            history = [r for r in read_metrics(trainer.run_dir / METRICS_FILE) if isinstance(r.get("step"), int) and r["step"] <= step]
+            history = [r for r in read_metrics(trainer.run_dir / rf.METRICS_FILE) if isinstance(r.get("step"), int) and r["step"] <= step]
             grids = [(s, str(p)) for s, p in sample_steps(trainer.run_dir) if s <= step]
         c = trainer.config
         self.started.emit({

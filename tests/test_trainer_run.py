@@ -216,6 +216,7 @@ def test_cli_trains_on_a_folder_and_resumes_with_the_same_relative_flag(tmp_path
     assert main(["train", "--resume", str(run), *flags, "--max-steps", "5"]) == 0
     err = capsys.readouterr().err
     assert "faces: 20 images at 32 px" in err and "Finished at step 5 (max_steps)." in err
+    assert "Resumed from step 3 (ckpt_0000003.safetensors)." in err  # the terminal says where it went on from
     assert [r["step"] for r in read_metrics(run / "metrics.jsonl")] == [1, 2, 3, 4, 5]
 
 

@@ -331,6 +331,11 @@ class Trainer:
         return not self._running.is_set()
 
     @property
+    def resumed_from(self) -> Path | None:
+        """The checkpoint this session resumed from (None: a new run)."""
+        return self._resumed_from
+
+    @property
     def is_main(self) -> bool:
         return self.dist.is_main
 

@@ -493,7 +493,7 @@ class ExplorerWindow(QMainWindow):
         c = bundle.config
         self.model_label.setText(f"{name}  |  {c.image_size} px  |  nz {c.nz}" + ("  |  untrained" if note else ""))
         self.model_label.setToolTip(note or (str(bundle.source) if bundle.source else ""))
-        self.realism.set_available(bundle.discriminator is not None)
+        self.realism.set_available(self.renderer.has_realism_meter)
         if not note and self.banner.text() == STARTER_NOTE:
             self.banner.dismiss()
         self._variation_bases = None
@@ -583,8 +583,8 @@ class ExplorerWindow(QMainWindow):
         latent.setflags(write=False)
         self._token += 1
         self._render.worker.submit_face(FaceJob(self.renderer, latent, self.session.state.psi, self._token,
-                                                want_realism=self.bundle.discriminator is not None))
-        if self.bundle.discriminator is not None:
+                                                want_realism=self.renderer.has_realism_meter))
+        if self.renderer.has_realism_meter:
             self.realism.set_pending()
 
     @Slot(int, object)

@@ -76,29 +76,29 @@ class TrainConfig:
     flip: bool = _field(False, "also train on mirrored copies of every image (doubles the data)", "bool", group="data", flag="flip")
     # networks (see ModelConfig)
     image_size: int = _field(64, "image size in pixels", "choice", group="data", flag="size", choices=IMAGE_SIZES)
-    nz: int = _field(100, "latent size: how many numbers describe a face", "int", group="model", flag="nz", lo=1, hi=4096)
-    ngf: int = _field(64, "generator width", "int", group="model", flag="ngf", lo=1, hi=1024)
-    ndf: int = _field(64, "discriminator width", "int", group="model", flag="ndf", lo=1, hi=1024)
+    nz: int = _field(100, "latent size: how many numbers describe a face", "int", group="model", flag="nz", unit="N", lo=1, hi=4096)
+    ngf: int = _field(64, "generator width", "int", group="model", flag="ngf", unit="N", lo=1, hi=1024)
+    ndf: int = _field(64, "discriminator width", "int", group="model", flag="ndf", unit="N", lo=1, hi=1024)
     g_norm: str = _field("batch", "generator normalisation", "choice", group="model", choices=G_NORMS)
     d_norm: str = _field("batch", "discriminator normalisation", "choice", group="model", flag="d-norm", choices=D_NORMS)
     name: str = _field("dcgan", "run and model name", "str", group="model", flag="name")
     # maths
     batch_size: int = _field(64, "images per step and per process (a DDP step sees batch x processes)", "int", group="training",
-                             flag="batch", lo=2, hi=8192)  # batch norm needs two images to have a variance
+                             flag="batch", unit="N", lo=2, hi=8192)  # batch norm needs two images to have a variance
     loss: str = _field("bce", "bce: non-saturating BCE-with-logits as in the DCGAN tutorial; hinge", "choice", group="training",
                        flag="loss", choices=LOSSES)
     label_smoothing: float = _field(0.0, "one-sided label smoothing: real targets 1-S, bce only", "float", group="training",
                                     flag="label-smoothing", unit="S", lo=0.0, hi=0.5)
     lr_g: float = _field(2e-4, "generator Adam learning rate", "float", group="training", flag="lr-g", unit="LR", lo=0.0, hi=1.0, lo_open=True)
     lr_d: float = _field(2e-4, "discriminator Adam learning rate", "float", group="training", flag="lr-d", unit="LR", lo=0.0, hi=1.0, lo_open=True)
-    beta1: float = _field(0.5, "Adam beta1", "float", group="training", flag="beta1", lo=0.0, hi=0.9999)
-    beta2: float = _field(0.999, "Adam beta2", "float", group="training", flag="beta2", lo=0.0, hi=0.99999)
+    beta1: float = _field(0.5, "Adam beta1", "float", group="training", flag="beta1", unit="B", lo=0.0, hi=0.9999)
+    beta2: float = _field(0.999, "Adam beta2", "float", group="training", flag="beta2", unit="B", lo=0.0, hi=0.99999)
     ema_decay: float = _field(0.999, "decay of the generator's moving average used for samples and the exported model; 0 = off",
                               "float", group="training", flag="ema", unit="DECAY", lo=0.0, hi=0.99999)
     diffaugment: str = _field("auto", f"differentiable augmentation of real and fake images; auto = on below {DIFFAUGMENT_AUTO_BELOW} images",
                               "choice", group="training", flag="diffaugment", choices=DIFFAUGMENT_MODES)
     diffaugment_policy: str = _field("color,translation,cutout", "DiffAugment operations, separated by commas", "str", group="training")
-    seed: int = _field(0, "seed of weights, noise and data order: same seed, same run", "int", group="training", flag="seed",
+    seed: int = _field(0, "seed of weights, noise and data order: same seed, same run", "int", group="training", flag="seed", unit="N",
                        lo=0, hi=2**63 - 1)
     # health
     nan_patience: int = _field(3, "bad steps in a row before rolling back", "int", group="health", lo=1, hi=1000)
@@ -111,13 +111,13 @@ class TrainConfig:
     # session: budget, device, files
     max_steps: int | None = _field(None, "stop at step N (counted over the whole run, so a resume continues to N)", "int",
                                    group="budget", flag="max-steps", unit="N", lo=1, optional=True, session=True)
-    minutes: float | None = _field(None, "stop after this many minutes of this session", "float", group="budget", flag="minutes",
+    minutes: float | None = _field(None, "stop after this many minutes of this session", "float", group="budget", flag="minutes", unit="M",
                                    lo=0.0, hi=1e7, lo_open=True, optional=True, session=True)
     epochs: float | None = _field(None, "stop after this many passes over the data (counted over the whole run)", "float",
-                                  group="budget", flag="epochs", lo=0.0, hi=1e9, lo_open=True, optional=True, session=True)
+                                  group="budget", flag="epochs", unit="E", lo=0.0, hi=1e9, lo_open=True, optional=True, session=True)
     device: str = _field("auto", "auto = a CUDA GPU when there is one, else the CPU", "choice", group="hardware", flag="device",
                          choices=DEVICES, session=True)
-    threads: int | None = _field(None, "CPU threads per process", "int", group="hardware", flag="threads", lo=1, hi=1024,
+    threads: int | None = _field(None, "CPU threads per process", "int", group="hardware", flag="threads", unit="N", lo=1, hi=1024,
                                  optional=True, default_text="PyTorch's choice; with torchrun, cores / processes", session=True)
     amp: bool = _field(True, "no bf16 mixed precision on CUDA (it is never used on the CPU)", "bool", group="hardware",
                        flag="no-amp", session=True)

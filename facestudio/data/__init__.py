@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from facestudio.data.image_loader import center_crop_resize, load_image
 from facestudio.data import synthetic_faces as _synthetic
 from facestudio.data.synthetic_faces import FACTOR_NAMES, FACTORS, factor_vector, render_face, render_from_factors, sample_factors
 from facestudio.errors import DataSetError
+from facestudio.pixels import to_float
 
 if TYPE_CHECKING:
     import torch
@@ -50,16 +51,6 @@ class FaceDataSet:
     @property
     def size(self) -> int:
         return int(self.images.shape[-1])
-
-
-def to_float(images: Any) -> "torch.Tensor":
-    """uint8 images (tensor or array, any shape) -> float32 tensor in [-1, 1]."""
-    import torch
-
-    t = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.asarray(images))
-    if t.dtype != torch.uint8:
-        raise TypeError(f"to_float expects uint8 images, got {t.dtype}")
-    return t.to(torch.float32).div_(127.5).sub_(1.0)
 
 
 def _flip_synthetic_labels(labels: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ import numpy as np
 
 from facestudio.atomic_file import atomic_open
 from facestudio.data.image_loader import IMAGE_EXTENSIONS, center_crop_resize, load_image
-from facestudio.data.synthetic_faces import cache_dir
+from facestudio.cache_dir import cache_dir
 from facestudio.errors import DataSetError, ImageFileError
 
 log = logging.getLogger(__name__)

@@ -34,6 +34,7 @@ from facestudio.errors import ConfigError, FaceStudioError, ModelFileError
 from facestudio.models.bundle import DirectionSet, ModelBundle
 from facestudio.models.config import ModelConfig
 from facestudio.models.networks import Discriminator, Generator
+from facestudio.models.model_file import read_model_file
 from facestudio.models.run_folder import model_file_of_run
 
 FORMAT = "facestudio-model"
@@ -43,7 +44,6 @@ NETWORK_PREFIXES = ("generator", "discriminator", "ema_generator")
 RESERVED_METADATA = ("format", "format_version", "config", "directions")
 FOREIGN_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 MAX_HEADER_BYTES = 16 * 1024 * 1024
-MAX_FILE_BYTES = 4 * 1024**3
 _DTYPE_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
 _FLOAT_DTYPES = ("F64", "F32", "F16", "BF16")
 _INT_DTYPES = ("I64", "I32", "I16", "I8", "U8")
@@ -310,42 +310,6 @@ def _canonical_header(data: bytes) -> bytes:
     raw = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
     raw += b" " * (-len(raw) % 8)  # safetensors keeps the data section 8-byte aligned
     return struct.pack("<Q", len(raw)) + raw + data[8 + n :]
-
-
-def _regular_file_size(path: Path) -> int:
-    """Size of `path`, refusing what is not a plain file (a FIFO or /dev/zero never ends)."""
-    label = str(path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise ModelFileError(f"{label} does not exist.") from None
-    except OSError as exc:
-        raise ModelFileError(f"{label} cannot be read: {exc.strerror or exc}.") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ModelFileError(f"{label} is a folder, not a model file.")
-    if not stat.S_ISREG(info.st_mode):
-        raise ModelFileError(f"{label} is not a regular file (a device or pipe?); choose a model file.")
-    if info.st_size > MAX_FILE_BYTES:
-        raise ModelFileError(f"{label} is {info.st_size / 1e9:.1f} GB, far larger than any DCGAN model; it is not a model file.")
-    return info.st_size
-
-
-def read_model_file(path: Path) -> tuple[bytes, str]:
-    """Read a file fully (model files are small) and its sha256, with clear errors."""
-    size = _regular_file_size(path)
-    try:
-        # Non-blocking open and fstat: a path swapped for a FIFO after the stat above
-        # must not hang us (the flag does nothing for regular files).
-        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise ModelFileError(f"{path} is not a regular file (a device or pipe?); choose a model file.")
-            # read(n) reserves n bytes up front, so ask for the size stat gave, not the cap.
-            data = fh.read(size + 1)
-    except OSError as exc:
-        raise ModelFileError(f"{path} cannot be read: {exc.strerror or exc}.") from None
-    if len(data) != size:
-        raise ModelFileError(f"{path} changed while it was being read (is it still being written?); try again.")
-    return data, hashlib.sha256(data).hexdigest()
 
 
 def _load_safetensors_model(path: Path) -> tuple[ModelBundle, dict[str, torch.Tensor], dict[str, str]]:

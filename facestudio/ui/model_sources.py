@@ -10,9 +10,9 @@ from pathlib import Path
 
 from facestudio.errors import ModelFileError
 from facestudio.models import run_folder as rf
+from facestudio.models.checkpoint import FOREIGN_SUFFIXES
 
 MODEL_SUFFIXES = (".safetensors",)
-FOREIGN_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 FACE_SUFFIXES = (".png",)
 MAX_RECENT = 10
 

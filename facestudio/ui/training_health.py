@@ -7,6 +7,8 @@ collapse), each already saying what to try, listed newest first with their step.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
@@ -76,7 +78,7 @@ class HealthView(QFrame):
                 label.clear()
                 label.hide()
                 continue
-            label.setText(f"<span style='color:{LEVEL_COLORS[note.level]}'>\u25cf</span>&nbsp;{_escape(note.text)}")
+            label.setText(f"<span style='color:{LEVEL_COLORS[note.level]}'>\u25cf</span>&nbsp;{html.escape(note.text, quote=False)}")
             label.show()
 
     def level(self) -> str:
@@ -105,7 +107,3 @@ class HealthView(QFrame):
         item.setData(Qt.ItemDataRole.UserRole, "empty")
         item.setFlags(Qt.ItemFlag.NoItemFlags)
         self.warnings.addItem(item)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -21,6 +21,7 @@ or stop it: a thread cannot outlive the app, so the UI says plainly what happens
 
 from __future__ import annotations
 
+import html
 import sys
 from pathlib import Path
 from typing import Any
@@ -663,7 +664,7 @@ class TrainingPanel(QWidget):
 
     def _show_run_dir(self, text: str, run: Path) -> None:
         url = QUrl.fromLocalFile(str(run)).toString()
-        self.run_label.setText(f"{_escape(text)} &nbsp; <a href='{url}' style='color:#7fb0e6'>open folder</a>")
+        self.run_label.setText(f"{html.escape(text, quote=False)} &nbsp; <a href='{url}' style='color:#7fb0e6'>open folder</a>")
         self.run_label.setTextFormat(Qt.TextFormat.RichText)
         self.run_label.setToolTip(str(run))
 
@@ -774,7 +775,3 @@ def _collapse_settings(run: Path) -> tuple[float, int]:
         return float(config.collapse_threshold), int(config.collapse_warmup)
     except FaceStudioError:
         return 0.2, 500
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

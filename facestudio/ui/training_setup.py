@@ -367,7 +367,7 @@ class TrainingSetup(QWidget):
             return
         self._check = None
         self._checking = None
-        self.data_summary.setText(f"<span style='color:#e07070'>{html.escape(text)}</span>")
+        self.data_summary.setText(f"<span style='color:#e07070'>{html.escape(text, quote=False)}</span>")
         self._show_preview(None)
         self.skipped_list.hide()
 

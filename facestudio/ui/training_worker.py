@@ -236,7 +236,7 @@ class TrainingWorker(QObject):
         result = trainer.run()
         self._flush()
         self.last_result = {
-            "run_dir": str(result.run_dir) if result.run_dir else None, "step": result.step, "reason": result.reason,
+            "run_dir": str(result.run_dir) if result.run_dir else None, "step": result.step, "reason": str(result.reason),
             "model_path": str(result.model_path) if result.model_path else None,
             "checkpoint_path": str(result.checkpoint_path) if result.checkpoint_path else None,
             "warnings": list(result.warnings),

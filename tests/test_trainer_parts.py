@@ -30,7 +30,7 @@ def test_config_refuses_bad_values_with_the_setting_named():
 
 
 def test_config_round_trips_and_refuses_unknown_keys():
-    c = TrainConfig(nz=16, max_steps=10, label_smoothing=0.1)
+    c = TrainConfig(nz=16, max_steps=10, loss="bce", label_smoothing=0.1)
     assert TrainConfig.from_dict(json.loads(json.dumps(c.to_dict()))) == c
     with pytest.raises(ConfigError, match="unknown settings"):
         TrainConfig.from_dict({**c.to_dict(), "warp_drive": True})
@@ -45,7 +45,7 @@ def test_resume_accepts_session_changes_and_repeats_but_refuses_conflicts():
 
 
 def test_diffaugment_auto_switches_on_for_small_data_sets():
-    c = TrainConfig()
+    c = TrainConfig(diffaugment="auto")
     assert c.augment_ops(4999) == ("color", "translation", "cutout")
     assert c.augment_ops(5000) == ()
     assert TrainConfig(diffaugment="on").augment_ops(10**6) and not TrainConfig(diffaugment="off").augment_ops(10)
@@ -135,7 +135,7 @@ def test_health_counts_bad_steps_and_d_dominance():
     assert monitor.discriminator_scores(0.999, 0.001) == [] and monitor.discriminator_scores(0.999, 0.001) == []
     assert monitor.good
     (warning,) = monitor.discriminator_scores(0.995, 0.002)
-    assert "winning outright for 3 steps" in warning and not monitor.good
+    assert "winning outright: for 3 steps" in warning and "DiffAugment on" in warning and not monitor.good
     monitor.discriminator_scores(0.7, 0.3)
     assert monitor.good and monitor.state.d_win_streak == 0
 

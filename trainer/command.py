@@ -40,9 +40,38 @@ def build_trainer(args: argparse.Namespace):
     from trainer.trainer import Trainer
 
     given, config = checked_settings(args)
+    report = None if getattr(args, "quiet", False) else PreparationReport()
     if args.resume:
-        return Trainer.resume(args.resume, **given)
-    return Trainer(config, runs_dir=args.runs_dir or "runs")
+        return Trainer.resume(args.resume, prepare_progress=report, **given)
+    return Trainer(config, runs_dir=args.runs_dir or "runs", prepare_progress=report)
+
+
+class PreparationReport:
+    """`prepare_progress` for the terminal: "preparing the data: 2,500 of 10,000 images (25%)".
+
+    Updated in place on a terminal (at most 4 times a second); in a log, one line per quarter.
+    """
+
+    def __init__(self, stream=None) -> None:
+        import time
+
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._clock = time.monotonic
+        self._last = -1.0
+        self._quarter = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        now, quarter = self._clock(), (4 * done) // max(total, 1)
+        line = f"preparing the data: {done:,} of {total:,} images ({done / max(total, 1):.0%})"
+        if self.tty:
+            if now - self._last >= 0.25 or done >= total:
+                self._last = now
+                self.stream.write("\r" + line + ("\n" if done >= total else ""))
+                self.stream.flush()
+        elif quarter != self._quarter:
+            self._quarter = quarter
+            print(line, file=self.stream, flush=True)
 
 
 def checked_settings(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
@@ -62,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     checked_settings(args)  # a bad value is refused now, not after the data set was prepared
     if not args.resume and (args.data is None or args.data == "synthetic"):
-        print("facestudio train: preparing the built-in synthetic faces (cached after the first time)...", file=sys.stderr)
+        print("facestudio train: preparing the built-in synthetic faces (cached after the first time).", file=sys.stderr)
     trainer = build_trainer(args)
     bar = ProgressBar(trainer.planned_steps)
     say = bar.message if trainer.is_main else (lambda text: None)

@@ -92,9 +92,14 @@ class Trainer:
         data: FaceDataSet | None = None,
         *,
         runs_dir: str | Path | None = None,
+        prepare_progress: Callable[[int, int], None] | None = None,
         _resume: tuple[Path, Path, tuple, SavedState, list[str]] | None = None,
     ) -> None:
-        """`runs_dir` given: a new numbered run folder there; None: train without writing files."""
+        """`runs_dir` given: a new numbered run folder there; None: train without writing files.
+
+        `prepare_progress(done, total)` reports the data set's preparation (faces rendered or
+        images decoded) while the constructor loads it.
+        """
         self.config = config
         self._callbacks: dict[str, list[Callable[[dict[str, Any]], None]]] = {e: [] for e in EVENTS}
         self._eval_hooks = EvalHooks()
@@ -104,7 +109,7 @@ class Trainer:
         self.warnings: list[str] = []
         self.files = RunWriter(None, self._warn)  # the run folder's writer once the folder is known
         self._setup_processes()
-        self._setup_data(data)
+        self._setup_data(data, prepare_progress)
         self._build_models()
         self.run_dir: Path | None = None
         self._resumed_from: Path | None = None
@@ -136,10 +141,11 @@ class Trainer:
         self._amp_dtype = torch.bfloat16 if (c.amp and self.device.type == "cuda" and torch.cuda.is_bf16_supported()) else None
         self._channels_last = self.device.type == "cpu" and CPU_CHANNELS_LAST
 
-    def _setup_data(self, data: FaceDataSet | None) -> None:
+    def _setup_data(self, data: FaceDataSet | None, progress: Callable[[int, int], None] | None = None) -> None:
         """uint8 images in memory: nothing is decoded during training, so nothing competes for the cores."""
         c = self.config
-        self.data = data if data is not None else load_dataset(c.data, c.image_size, c.data_count, seed=0, flip=c.flip)
+        self.data = data if data is not None else load_dataset(c.data, c.image_size, c.data_count, seed=0, flip=c.flip,
+                                                                progress=progress)
         if tuple(self.data.images.shape[1:]) != (3, c.image_size, c.image_size) or self.data.images.dtype != torch.uint8:
             raise ConfigError(
                 f"The data set holds images of shape {tuple(self.data.images.shape[1:])}; training needs uint8 (3, {c.image_size}, {c.image_size})."
@@ -194,7 +200,8 @@ class Trainer:
 
     # ================================================================== public API
     @classmethod
-    def resume(cls, path: str | Path, dataset: FaceDataSet | None = None, **changes: Any) -> "Trainer":
+    def resume(cls, path: str | Path, dataset: FaceDataSet | None = None, *,
+               prepare_progress: Callable[[int, int], None] | None = None, **changes: Any) -> "Trainer":
         """Continue a run (its folder, or one checkpoint in it) in the same folder.
 
         `dataset` is loaded from the saved config when None. `changes` are TrainConfig
@@ -209,7 +216,7 @@ class Trainer:
             loaded = load_safetensors_model(chosen)
         saved = parse_state(loaded[2], str(chosen))
         config = TrainConfig.from_dict(saved.config).merge_for_resume(changes)
-        return cls(config, dataset, _resume=(run, chosen, loaded, saved, notes))
+        return cls(config, dataset, prepare_progress=prepare_progress, _resume=(run, chosen, loaded, saved, notes))
 
     def add_callback(self, event: str, fn: Callable[[dict[str, Any]], None]) -> None:
         """Call `fn(payload: dict)` on the training thread at each `event`.
@@ -468,6 +475,8 @@ class Trainer:
                 f"{torch.get_num_threads()} threads"
             )
         self._emit("status", {"state": "running", "step": self.progress.step})
+        if self.progress.step == 0 and self.is_main and self.config.sample_every:
+            self._samples({})  # step 0: the starting point the later grids are compared with
 
     def _stop_reason(self) -> StopReason | None:
         """The first budget spent (or a stop request), agreed by every process."""

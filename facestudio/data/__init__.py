@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -61,11 +61,13 @@ def _flip_synthetic_labels(labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def load_dataset(spec: str, size: int, n: int | None = None, seed: int = 0, flip: bool = False) -> FaceDataSet:
+def load_dataset(spec: str, size: int, n: int | None = None, seed: int = 0, flip: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> FaceDataSet:
     """The data set named by `spec`: "synthetic" (n faces, default 10,000) or a folder path.
 
     flip=True adds a mirrored copy of every image (so N doubles). For folders, n keeps the
     first n usable images in sorted order; seed only affects the synthetic set.
+    `progress(done, total)` reports faces rendered or files decoded, as they come.
     """
     import torch
 
@@ -75,7 +77,7 @@ def load_dataset(spec: str, size: int, n: int | None = None, seed: int = 0, flip
         count = DEFAULT_SYNTHETIC_COUNT if n is None else int(n)
         if count < 1:
             raise DataSetError("The synthetic data set needs at least one face; ask for n >= 1.")
-        images, labels = _synthetic.synthetic_faces(count, size=size, seed=seed)
+        images, labels = _synthetic.synthetic_faces(count, size=size, seed=seed, progress=progress)
         if flip:
             images = torch.cat([images, images.flip(-1)])
             labels = np.concatenate([labels, _flip_synthetic_labels(labels)])
@@ -85,7 +87,7 @@ def load_dataset(spec: str, size: int, n: int | None = None, seed: int = 0, flip
         raise DataSetError(
             f"There is no folder {root}; give a folder of images or \"{SYNTHETIC}\" for the built-in faces."
         )
-    data = ImageFolderData(root, size, flip=flip, n=n)
+    data = ImageFolderData(root, size, flip=flip, n=n, progress=progress)
     return FaceDataSet(data.images, data.labels, data.label_names, root.name or str(root), data.skipped)
 
 

@@ -28,7 +28,7 @@ import multiprocessing
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from PIL import Image
@@ -211,8 +211,12 @@ def _find_cache(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray] |
     return None
 
 
-def render_faces(n: int, size: int = 64, seed: int = 0, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Render faces 0..n-1 of the set `seed` without any cache: (uint8 NHWC, float32 labels)."""
+def render_faces(n: int, size: int = 64, seed: int = 0, workers: int | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Render faces 0..n-1 of the set `seed` without any cache: (uint8 NHWC, float32 labels).
+
+    `progress(done, n)` is called after each chunk of faces (on this thread).
+    """
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     chunk = 250
@@ -221,26 +225,35 @@ def render_faces(n: int, size: int = 64, seed: int = 0, workers: int | None = No
     labels = np.empty((n, len(FACTORS)), dtype=np.float32)
     if workers <= 1 or n < 200:
         parts = map(_render_range, jobs)
+        done = 0
         for start, im, lb in parts:
             imgs[start:start + len(im)] = im
             labels[start:start + len(lb)] = lb
+            done += len(im)
+            if progress is not None:
+                progress(done, n)
         return imgs, labels
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(processes=workers) as pool:
+        done = 0
         for start, im, lb in pool.imap_unordered(_render_range, jobs):
             imgs[start:start + len(im)] = im
             labels[start:start + len(lb)] = lb
+            done += len(im)
+            if progress is not None:
+                progress(done, n)
         pool.close()
         pool.join()
     return imgs, labels
 
 
-def synthetic_faces(n: int, size: int = 64, seed: int = 0, workers: int | None = None, cache: bool = True):
+def synthetic_faces(n: int, size: int = 64, seed: int = 0, workers: int | None = None, cache: bool = True,
+                    progress: Callable[[int, int], None] | None = None):
     """The synthetic data set: (torch uint8 tensor (n, 3, size, size), float32 labels (n, F)).
 
     Face i is `render_face(face_seed(seed, i), size)`. The set is read from the on-disk
     cache when present and valid, else rendered (in `workers` processes; default: up to
-    2) and cached atomically.
+    2) and cached atomically. `progress(done, n)` reports faces ready (a cache hit: once, n of n).
     """
     import torch
 
@@ -248,7 +261,7 @@ def synthetic_faces(n: int, size: int = 64, seed: int = 0, workers: int | None =
         raise ValueError("n must be at least 1")
     got = _find_cache(n, size, seed) if cache else None
     if got is None:
-        imgs, labels = render_faces(n, size, seed, workers)
+        imgs, labels = render_faces(n, size, seed, workers, progress)
         if cache:
             try:
                 _write_cache(_cache_path(n, size, seed), imgs, labels)
@@ -256,6 +269,8 @@ def synthetic_faces(n: int, size: int = 64, seed: int = 0, workers: int | None =
                 log.warning("could not write the synthetic face cache: %s", exc)
     else:
         imgs, labels = got
+        if progress is not None:
+            progress(n, n)
     tensor = torch.from_numpy(np.ascontiguousarray(imgs.transpose(0, 3, 1, 2)))
     return tensor, np.ascontiguousarray(labels)
 

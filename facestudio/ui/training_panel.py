@@ -84,6 +84,7 @@ class TrainingPanel(QWidget):
         self._skipped_steps: list[int] = []
         self._diversity: float | None = None
         self._collapse = (0.2, 500)  # the run's collapse_threshold and collapse_warmup
+        self._d_win_steps = 100  # the run's d_win_steps: D(G(z)) < 0.02 this long is an outright win
         self._pending_start = False
         self._closed = False
         self._latest: dict[str, Any] = {}
@@ -91,6 +92,7 @@ class TrainingPanel(QWidget):
         self.training = TrainingThread(threads)
         w = self.training.worker
         w.preparing.connect(self._on_preparing)
+        w.prepareProgress.connect(self._on_prepare_progress)
         w.started.connect(self._on_started)
         w.metrics.connect(self._on_metrics)
         w.samples.connect(self._on_samples)
@@ -464,6 +466,15 @@ class TrainingPanel(QWidget):
         if not self._closed:
             self.run_label.setText(text)
 
+    @Slot(int, int)
+    def _on_prepare_progress(self, done: int, total: int) -> None:
+        """The data set's real progress on the bar while preparing (the run's own progress replaces it)."""
+        if self._closed or self._state != "preparing" or total <= 0:
+            return
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(int(1000 * min(done, total) / total))
+        self.left_label.setText(f"{done:,} of {total:,} images ready")
+
     @Slot(dict)
     def _on_started(self, info: dict) -> None:
         if self._closed:
@@ -473,6 +484,7 @@ class TrainingPanel(QWidget):
         self.plots.set_planned_steps(self.progress.planned_steps)
         config = info.get("config") or {}
         self._collapse = (float(config.get("collapse_threshold", 0.2)), int(config.get("collapse_warmup", 500)))
+        self._d_win_steps = int(config.get("d_win_steps", 100))
         self.plots.set_collapse_threshold(self._collapse[0])
         history = info.get("history") or []
         if history:
@@ -647,7 +659,8 @@ class TrainingPanel(QWidget):
         self.health.set_notes(describe_health(
             step=step, d_real=float(d_real), d_fake=float(d_fake), diversity=self._diversity,
             skipped_steps=len(self._skipped_steps), recent_skips=recent,
-            collapse_threshold=self._collapse[0], collapse_warmup=self._collapse[1]))
+            collapse_threshold=self._collapse[0], collapse_warmup=self._collapse[1],
+            d_win_streak=int(self._latest.get("d_win_streak") or 0), d_win_steps=self._d_win_steps))
 
     def _reset_views(self) -> None:
         self._backlog = []

@@ -76,6 +76,7 @@ class TrainingWorker(QObject):
     """Lives in the training thread; runs one session (or one data check) at a time."""
 
     preparing = Signal(str)  # what is being prepared before the first step (a sentence)
+    prepareProgress = Signal(int, int)  # images prepared so far, of how many
     started = Signal(dict)  # run_dir, step, planned_steps, seconds, minutes, n_images, data, augment, config, threads, history, samples
     metrics = Signal(list)  # metric records (dicts) since the previous emission
     samples = Signal(dict)  # step, grid (uint8 HxWx3 copy), path, diversity
@@ -192,6 +193,9 @@ class TrainingWorker(QObject):
             self._buffer = []
             self._busy.clear()
 
+    def _on_prepare_progress(self, done: int, total: int) -> None:
+        self.prepareProgress.emit(int(done), int(total))
+
     def _train_session(self, request: TrainingRequest) -> None:
         from trainer import Trainer
         from trainer.metrics_log import read_metrics
@@ -203,12 +207,12 @@ class TrainingWorker(QObject):
             if request.extra_steps is not None:
                 changes["max_steps"] = newest_checkpoint_step(request.resume) + int(request.extra_steps)
             self.preparing.emit(f"Opening {Path(request.resume).name} and its training images...")
-            trainer = Trainer.resume(request.resume, request.dataset, **changes)
+            trainer = Trainer.resume(request.resume, request.dataset, prepare_progress=self._on_prepare_progress, **changes)
         else:
             config = request.config
             what = "the built-in faces" if str(config.data).lower() == "synthetic" else Path(config.data).name
             self.preparing.emit(f"Preparing {what} at {config.image_size} px (cached after the first time)...")
-            trainer = Trainer(config, request.dataset, runs_dir=request.runs_dir)
+            trainer = Trainer(config, request.dataset, runs_dir=request.runs_dir, prepare_progress=self._on_prepare_progress)
         for event, fn in (("metrics", self._on_metrics), ("samples", self._on_samples), ("status", self._on_status),
                           ("warning", self._on_warning), ("checkpoint", self._on_checkpoint)):
             trainer.add_callback(event, fn)

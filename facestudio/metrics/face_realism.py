@@ -111,3 +111,14 @@ def applies_to(info: dict[str, str] | None) -> bool:
     would rank every face as unreal.
     """
     return bool(info) and str(info.get("data", "")).strip().lower() == "synthetic"
+
+
+def pick_start_seed(faces_of_seeds: np.ndarray, realism: FaceRealism) -> tuple[int, float]:
+    """(index, meter reading) of the most real-looking face among faces of seeds 0..N-1.
+
+    The app opens on it (stored as the model's `start_seed`), so a new user's first face
+    is one of the model's best rather than whatever seed 0 happens to be.
+    """
+    distances = realism.distances(faces_of_seeds)
+    best = int(np.argmin(distances))
+    return best, float(realism.scale.percentiles(distances[best : best + 1])[0])

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from facestudio.errors import FaceStudioError
 from facestudio.models import ModelConfig, checkpoint, load_model, new_bundle
 from facestudio.models.bundle import ModelBundle
+from facestudio.latent.sampling import start_seed
 from facestudio.render.face_png import latent_from_text, latent_to_text, read_face_png, save_face_png
 from facestudio.render.renderer import Renderer
 from facestudio.ui.directions_panel import DirectionsPanel
@@ -482,7 +483,7 @@ class ExplorerWindow(QMainWindow):
         self._model_floor = self._token + 1
         nz = bundle.config.nz
         if self.session is None:  # the first model: nothing to keep or lose
-            self.session = ExplorerSession(nz, seed=0)
+            self.session = ExplorerSession(nz, seed=start_seed(bundle.config.info))
             self.session.change_model(nz, bundle.directions)
             kept = True
         else:

@@ -66,3 +66,34 @@ def test_each_setting_is_checked_on_its_own_with_its_flag_named():
         given_settings(args)
     for f in dataclasses.fields(TrainConfig):
         assert isinstance(f.metadata.get("setting"), type(SETTINGS["nz"])), f.name  # every field is described
+
+
+def test_the_readme_flag_table_states_the_field_defaults():
+    """README.md's `facestudio train` table repeats the defaults for readers; it must not drift from the fields."""
+    import re
+    from pathlib import Path
+
+    by_flag = {spec.flag: name for name, spec in SETTINGS.items() if spec.flag}
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    checked = 0
+    for row in readme.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", row.strip().strip("|"))] if row.startswith("| `--") else []
+        if len(cells) < 3:
+            continue
+        flags = [f for f in re.findall(r"`--([a-z-]+)", cells[0]) if f in by_flag]
+        shown = [d.strip().strip("`") for d in cells[1].split(",")]
+        if not flags or len(shown) != len(flags):
+            continue
+        for flag, text in zip(flags, shown):
+            default = DEFAULTS[by_flag[flag]]
+            text = text.split(" (")[0]
+            if default is None:
+                assert text in ("–", "-") or SETTINGS[by_flag[flag]].default_text, flag  # unset, or said in words
+            elif isinstance(default, bool):
+                continue  # a switch: the table says it is not given by default
+            elif isinstance(default, (int, float)):
+                assert float(text) == default, flag
+            else:
+                assert text == default, flag
+            checked += 1
+    assert checked >= 25, checked

@@ -53,7 +53,7 @@ class Checkpoints:
         t.nets.restore(self.snapshot)
         t.health.rolled_back()
         t.nets.set_lr_scale(t.health.state.lr_scale)
-        t._warn(
+        t.warn(
             f"Training became unstable at step {t.progress.step} ({why}); went back to the weights of step "
             f"{self.snapshot['step']} and lowered the learning rates to {t.opt_g.param_groups[0]['lr']:.3g} (G) "
             f"and {t.opt_d.param_groups[0]['lr']:.3g} (D)."
@@ -118,7 +118,7 @@ def continue_from(trainer: Trainer, ckpt: Path, loaded: tuple, saved: SavedState
     except (TypeError, ValueError):
         raise ModelFileError(f"{label} has a damaged health record; resume from an earlier checkpoint.") from None
     if saved.data.get("images") not in (None, t.n_images) or saved.world_size != t.dist.world_size:
-        t._warn(
+        t.warn(
             f"The data set now has {t.n_images} images on {t.dist.world_size} process(es) (the checkpoint saw "
             f"{saved.data.get('images')} on {saved.world_size}); training goes on, but not in the data order of the original run."
         )

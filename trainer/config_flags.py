@@ -40,7 +40,7 @@ def flag_help(name: str) -> str:
     return f"{spec.help} (default {_value_text(default)})"
 
 
-def _parse(name: str, spec: Setting):
+def _parse(spec: Setting):
     """An argparse type that converts and checks the value at once, naming the flag."""
     convert = {"int": int, "float": float, "str": str}.get(spec.kind) or type(spec.choices[0])
 
@@ -65,7 +65,7 @@ def add_setting_arguments(p: argparse.ArgumentParser) -> dict[str, argparse._Arg
         if spec.kind == "bool":
             g.add_argument(f"--{spec.flag}", dest=name, action="store_const", const=not DEFAULTS[name], help=flag_help(name))
             continue
-        kwargs: dict[str, Any] = {"dest": name, "help": flag_help(name), "type": _parse(name, spec)}
+        kwargs: dict[str, Any] = {"dest": name, "help": flag_help(name), "type": _parse(spec)}
         if spec.kind == "choice":
             kwargs["choices"] = spec.choices
         if spec.unit:

@@ -174,9 +174,10 @@ def train_facestudio_for(data: Any, folder: Path, budget: float, args: argparse.
 def _write_grid(generator: nn.Module, path: Path) -> None:
     from facestudio.atomic_file import atomic_write_bytes
     from facestudio.metrics.evaluation import generate_uint8, sample_latents
+    from facestudio.pixels import to_float
     from trainer.sample_grid import make_grid, png_bytes
 
-    images = generate_uint8(generator, sample_latents(generator.config.nz, 64, 0)).float() / 127.5 - 1
+    images = to_float(generate_uint8(generator, sample_latents(generator.config.nz, 64, 0)))
     atomic_write_bytes(path, png_bytes(make_grid(images)))
 
 

@@ -107,7 +107,7 @@ class Trainer:
         self._pending: list[str] = []
         self.eval_note: str | None = None  # what the quality figures are, when eval_every is on
         self.warnings: list[str] = []
-        self.files = RunWriter(None, self._warn)  # the run folder's writer once the folder is known
+        self.files = RunWriter(None, self.warn)  # the run folder's writer once the folder is known
         self._setup_processes()
         self._setup_data(data, prepare_progress)
         self._build_models()
@@ -118,7 +118,7 @@ class Trainer:
             continue_from(self, ckpt, loaded, saved)
             self._resumed_from, self.run_dir = ckpt, run
             for note in notes:
-                self._warn(note)
+                self.warn(note)
         self.nets.set_lr_scale(self.health.state.lr_scale)
         self.checkpoints = Checkpoints(self, self._resumed_from)
         # DDP averages gradients; buffers (batch-norm statistics) follow rank 0 at each forward.
@@ -185,7 +185,7 @@ class Trainer:
             self.run_dir = None
         elif self.run_dir is None and runs_dir is not None:
             self.run_dir = rf.create_run_dir(runs_dir, self.config.name)
-        self.files = RunWriter(self.run_dir, self._warn)
+        self.files = RunWriter(self.run_dir, self.warn)
         if self.run_dir is None:
             return
         for message in self.warnings:  # raised while loading, before the log was open
@@ -371,7 +371,7 @@ class Trainer:
         """Skipped updates count towards a rollback; NaN weights roll back at once."""
         if not (d_ok and g_ok):
             which = " and ".join(n for n, ok in (("discriminator", d_ok), ("generator", g_ok)) if not ok)
-            self._warn(f"Step {self.progress.step} gave a NaN or infinite {which} loss or gradient; its update was skipped.")
+            self.warn(f"Step {self.progress.step} gave a NaN or infinite {which} loss or gradient; its update was skipped.")
             if self.health.bad_step() == ROLLBACK:
                 self.checkpoints.roll_back(f"{self.health.state.bad_in_a_row} bad steps in a row")
         elif not self.nets.weights_finite():
@@ -379,7 +379,7 @@ class Trainer:
         else:
             self.health.good_step()
             for w in self.health.discriminator_scores(d_real, d_fake):
-                self._warn(w)
+                self.warn(w)
 
     def _periodic(self, record: dict[str, Any]) -> None:
         c, step = self.config, self.progress.step
@@ -392,7 +392,7 @@ class Trainer:
             record["ddp_in_sync"] = self._processes_in_sync()
         if self.is_main:
             context = EvalContext(step, self.viewing_generator, c, self.device, self.run_dir)
-            self._eval_hooks.run(context, record, self._warn)
+            self._eval_hooks.run(context, record, self.warn)
         self._publish(record)
         if checkpoint_due:
             self._checkpoint()
@@ -433,7 +433,7 @@ class Trainer:
             self.health.data_diversity = pixel_diversity(to_float(self.data.images[pick]))
         ratio, warnings = self.health.sample_diversity(pixel_diversity(images), self.progress.step)
         for w in warnings:
-            self._warn(w)
+            self.warn(w)
         record["diversity"] = None if ratio is None else round(ratio, 4)
         grid = make_grid(images)
         path = self.files.write_samples(self.progress.step, grid)
@@ -446,7 +446,7 @@ class Trainer:
         pair = self.dist.all_reduce(torch.stack([total, -total]), "max")
         same = bool(pair[0] == -pair[1])
         if not same and self.is_main:
-            self._warn("The training processes no longer hold the same weights; stop and resume the run from its last checkpoint.")
+            self.warn("The training processes no longer hold the same weights; stop and resume the run from its last checkpoint.")
         return same
 
     def _publish(self, record: dict[str, Any]) -> None:
@@ -514,7 +514,8 @@ class Trainer:
         # Mixed precision only on CUDA (bf16): on CPU it is slower and loses precision.
         return torch.autocast("cuda", dtype=self._amp_dtype) if self._amp_dtype is not None else contextlib.nullcontext()
 
-    def _warn(self, message: str) -> None:
+    def warn(self, message: str) -> None:
+        """Report `message`: in TrainResult.warnings, the step's record, log.txt and the "warning" callbacks."""
         self.warnings.append(message)
         self._pending.append(message)
         if self.is_main:

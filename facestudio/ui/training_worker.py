@@ -312,11 +312,12 @@ def _snapshot_payload(trainer) -> dict[str, Any]:
 
 
 def _preview_grid(tiles: list[np.ndarray]) -> np.ndarray | None:
+    from facestudio.pixels import to_float
     from trainer.sample_grid import make_grid
 
     if not tiles:
         return None
-    stack = torch.from_numpy(np.stack(tiles)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    stack = to_float(torch.from_numpy(np.stack(tiles)).permute(0, 3, 1, 2))
     return make_grid(stack, columns=4)
 
 

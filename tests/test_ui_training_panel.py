@@ -264,3 +264,14 @@ def test_a_long_history_reaches_the_curves_in_slices_and_grids_are_decoded_when_
     assert p.timeline.view.image()[0, 0, 0] == 120
     p.timeline.show_index(0)
     assert p.timeline.view.image()[0, 0, 0] == 10 and not p.timeline.is_live()
+
+
+def test_preparation_progress_fills_the_bar_while_preparing_only(qtbot, room):
+    p = room.panel
+    p._set_state("preparing")
+    p.training.worker.prepareProgress.emit(2500, 10000)
+    assert p.progress_bar.maximum() == 1000 and p.progress_bar.value() == 250
+    assert p.left_label.text() == "2,500 of 10,000 images ready"
+    p._set_state("idle")
+    p.training.worker.prepareProgress.emit(9000, 10000)
+    assert p.progress_bar.value() == 250  # a late report after the run started changes nothing

@@ -71,3 +71,33 @@ def tiny_config():
     from facestudio.models import ModelConfig
 
     return ModelConfig(nz=16, ngf=8, ndf=8, image_size=32, name="tiny")
+
+
+def _lively_bundle(*, with_discriminator: bool = True, seed: int = 1):
+    """A tiny generator whose faces differ visibly (an untrained DCGAN draws flat grey)."""
+    import torch
+    from torch import nn
+
+    from facestudio.models import ModelConfig, new_bundle
+
+    bundle = new_bundle(ModelConfig(nz=16, ngf=8, ndf=8, image_size=32, name="lively"), seed=seed,
+                        with_discriminator=with_discriminator)
+    g = bundle.generator
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in g.modules():
+            if isinstance(m, nn.ConvTranspose2d):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * 0.2)
+            if isinstance(m, nn.BatchNorm2d):
+                m.momentum = None  # cumulative average over the calibration batch
+                m.reset_running_stats()
+        g.train()
+        g(torch.randn(256, 16, generator=gen))
+    g.eval()
+    return bundle
+
+
+@pytest.fixture(scope="session")
+def lively_bundle():
+    """Makes tiny lively generators: `lively_bundle(with_discriminator=True, seed=1)` -> ModelBundle."""
+    return _lively_bundle

@@ -141,3 +141,28 @@ def test_load_dataset_synthetic_and_to_float():
     f = to_float(ds.images)
     assert f.dtype == torch.float32 and f.min() >= -1 and f.max() <= 1
     assert to_float(torch.tensor([0, 255], dtype=torch.uint8)).tolist() == [-1.0, 1.0]
+
+
+def test_preparation_reports_real_progress_then_a_cache_hit_at_once(monkeypatch, tmp_path):
+    monkeypatch.setenv("FACESTUDIO_CACHE", str(tmp_path))
+    seen: list[tuple[int, int]] = []
+    load_dataset("synthetic", 32, 300, seed=5, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (300, 300) and len(seen) >= 2  # chunks of faces as they are drawn
+    assert all(b[0] >= a[0] for a, b in zip(seen, seen[1:])) and {t for _, t in seen} == {300}
+    seen.clear()
+    load_dataset("synthetic", 32, 300, seed=5, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(300, 300)]
+
+
+def test_the_command_line_prints_preparation_progress_by_quarters():
+    import io
+
+    from trainer.command import PreparationReport
+
+    out = io.StringIO()
+    report = PreparationReport(out)
+    for done in range(0, 1001, 50):
+        report(done, 1000)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "preparing the data: 0 of 1,000 images (0%)" and lines[-1].endswith("1,000 of 1,000 images (100%)")
+    assert len(lines) == 5

@@ -105,3 +105,18 @@ def test_random_latents_and_seeds_follow_their_rng():
     rng = np.random.default_rng(0)
     seeds = [random_seed(rng, 10) for _ in range(200)]
     assert min(seeds) >= 0 and max(seeds) <= 10 and len(set(seeds)) == 11
+
+
+def test_a_model_opens_on_its_start_seed_and_bad_values_fall_back_to_zero():
+    from facestudio.latent.sampling import start_seed
+
+    assert start_seed({"start_seed": "46"}) == 46 and start_seed({}) == 0 and start_seed(None) == 0
+    assert start_seed({"start_seed": "-3"}) == 0 and start_seed({"start_seed": "forty"}) == 0
+
+
+def test_the_shipped_model_opens_on_a_face_the_realism_meter_ranks_first():
+    from facestudio.latent.sampling import start_seed
+    from facestudio.models import load_model
+
+    info = load_model(None).config.info
+    assert start_seed(info) != 0 and "realism meter" in info["start_seed_note"]  # seed 0 is one of its broken faces

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from safetensors.torch import save as st_save
 
 import facestudio.models.checkpoint as checkpoint
+import facestudio.models.model_file as model_file
 from facestudio.errors import DiskWriteError, FaceStudioError, ModelFileError
 from facestudio.models import DirectionSet, ModelBundle, ModelConfig, load_model, new_bundle, save_model
 from facestudio.models.checkpoint import bundle_metadata, bundle_tensors, load_safetensors_model
@@ -579,7 +580,7 @@ def test_paths_that_are_not_model_files(tmp_path):
 def test_a_file_far_too_large_is_refused_without_reading_it(tmp_path):
     path = tmp_path / "huge.safetensors"
     with open(path, "wb") as fh:
-        fh.truncate(checkpoint.MAX_FILE_BYTES + 1)  # sparse: costs no disk space
+        fh.truncate(model_file.MAX_FILE_BYTES + 1)  # sparse: costs no disk space
     _refuses(path, "far larger than any DCGAN model")
 
 

@@ -10,12 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
-from torch import nn
 
 from facestudio.latent.interpolation import keyframe_path
 from facestudio.latent.sampling import latent_for_seed
@@ -30,26 +28,8 @@ NZ = 16
 WAIT = 20000
 
 
-def lively_bundle(seed: int = 1):
-    """A tiny generator whose faces differ visibly (an untrained DCGAN draws flat grey)."""
-    bundle = new_bundle(ModelConfig(nz=NZ, ngf=8, ndf=8, image_size=32, name="lively"), seed=seed)
-    g = bundle.generator
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in g.modules():
-            if isinstance(m, nn.ConvTranspose2d):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * 0.2)
-            if isinstance(m, nn.BatchNorm2d):
-                m.momentum = None
-                m.reset_running_stats()
-        g.train()
-        g(torch.randn(256, NZ, generator=gen))
-    g.eval()
-    return bundle
-
-
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory) -> Path:
+def model_path(tmp_path_factory, lively_bundle) -> Path:
     path = tmp_path_factory.mktemp("model") / "lively.safetensors"
     save_model(lively_bundle(), path)
     return path

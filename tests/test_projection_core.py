@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from torch import nn
 
 from facestudio.errors import ConfigError, ImageFileError
 from facestudio.latent.projection import (
@@ -22,27 +21,8 @@ from facestudio.latent.projection import (
     project,
     project_photo,
 )
-from facestudio.models import ModelConfig, new_bundle
 
 FAST = dict(steps=40, restarts=2, candidates=16, report_every=5)
-
-
-def lively_bundle(*, with_discriminator: bool = True, seed: int = 1):
-    bundle = new_bundle(ModelConfig(nz=16, ngf=8, ndf=8, image_size=32, name="lively"), seed=seed,
-                        with_discriminator=with_discriminator)
-    g = bundle.generator
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in g.modules():
-            if isinstance(m, nn.ConvTranspose2d):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * 0.2)
-            if isinstance(m, nn.BatchNorm2d):
-                m.momentum = None  # cumulative average over the calibration batch
-                m.reset_running_stats()
-        g.train()
-        g(torch.randn(256, 16, generator=gen))
-    g.eval()
-    return bundle
 
 
 def face_of(bundle, z: np.ndarray) -> np.ndarray:
@@ -52,7 +32,7 @@ def face_of(bundle, z: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def bundle():
+def bundle(lively_bundle):
     return lively_bundle()
 
 
@@ -127,7 +107,7 @@ def test_cancel_before_the_first_step(bundle, target):
     assert result.loss == result.start_loss
 
 
-def test_without_a_discriminator_pixel_loss_only_still_improves(target):
+def test_without_a_discriminator_pixel_loss_only_still_improves(target, lively_bundle):
     bundle = lively_bundle(with_discriminator=False)
     assert not has_perceptual_loss(bundle)
     result = project(bundle, target, ProjectionSettings(**FAST, pixel_loss="l2"))

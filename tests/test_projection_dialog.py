@@ -8,10 +8,8 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from torch import nn
 
 from facestudio.latent.projection import ProjectionSettings
-from facestudio.models import ModelConfig, new_bundle
 from facestudio.render.face_png import read_face_png
 from facestudio.ui.projection_dialog import ProjectionDialog
 
@@ -19,27 +17,8 @@ WAIT = 60000
 QUICK = ProjectionSettings(steps=20, restarts=2, candidates=8, report_every=2)
 
 
-def lively_bundle(*, with_discriminator: bool = True, seed: int = 1):
-    """A tiny generator whose faces differ visibly (an untrained DCGAN draws flat grey)."""
-    bundle = new_bundle(ModelConfig(nz=16, ngf=8, ndf=8, image_size=32, name="lively"), seed=seed,
-                        with_discriminator=with_discriminator)
-    g = bundle.generator
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in g.modules():
-            if isinstance(m, nn.ConvTranspose2d):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * 0.2)
-            if isinstance(m, nn.BatchNorm2d):
-                m.momentum = None
-                m.reset_running_stats()
-        g.train()
-        g(torch.randn(256, 16, generator=gen))
-    g.eval()
-    return bundle
-
-
 @pytest.fixture(scope="module")
-def bundle():
+def bundle(lively_bundle):
     return lively_bundle()
 
 
@@ -138,7 +117,7 @@ def test_a_bad_photo_is_refused_with_a_sentence(qtbot, make_dialog, tmp_path):
     assert dialog.target is None and not dialog.start_button.isEnabled()
 
 
-def test_without_a_discriminator_the_dialog_says_pixels_only(qtbot, make_dialog, photo):
+def test_without_a_discriminator_the_dialog_says_pixels_only(qtbot, make_dialog, photo, lively_bundle):
     dialog = make_dialog(lively_bundle(with_discriminator=False), photo=photo)
     assert "no discriminator" in dialog.loss_note.text()
     with qtbot.waitSignal(dialog.projectionFinished, timeout=WAIT) as sig:

@@ -28,8 +28,9 @@ TINY = dict(ngf=8, ndf=8, image_size=32)
 
 
 # ---------------------------------------------------------------- helpers
-def save_tiny(path: Path, *, nz: int = 16, seed: int = 1, name: str = "tiny", generator_only: bool = False) -> Path:
-    bundle = new_bundle(ModelConfig(nz=nz, name=name, **TINY), seed=seed)
+def save_tiny(path: Path, *, nz: int = 16, seed: int = 1, name: str = "tiny", generator_only: bool = False,
+              info: dict[str, str] | None = None) -> Path:
+    bundle = new_bundle(ModelConfig(nz=nz, name=name, info=dict(info or {}), **TINY), seed=seed)
     save_model(bundle, path, include_training=not generator_only)
     return path
 
@@ -349,14 +350,17 @@ def test_open_a_run_folder_a_tutorial_pth_and_survive_a_bad_file(qtbot, window, 
     assert not window.open_path(tmp_path / "notes.txt")
 
 
-def test_realism_meter_reads_the_discriminator(qtbot, open_window, tmp_path):
-    w = open_window(save_tiny(tmp_path / "gd.safetensors"))
-    with qtbot.waitSignal(w.realismShown, timeout=10000) as shown:
+def test_realism_meter_judges_models_of_the_built_in_faces_only(qtbot, open_window, tmp_path, monkeypatch):
+    import facestudio.metrics.face_realism as face_realism
+
+    monkeypatch.setattr(face_realism, "REFERENCE_N", 40)  # a small real set keeps the test fast
+    w = open_window(save_tiny(tmp_path / "gd.safetensors", info={"data": "synthetic"}))
+    with qtbot.waitSignal(w.realismShown, timeout=20000) as shown:
         w.step_seed(1)
     assert 0.0 <= shown.args[0] <= 1.0 and w.realism.value() == pytest.approx(shown.args[0])
     assert w.realism.is_available() and "Realism" in w.realism.text()
-    assert w.open_model(save_tiny(tmp_path / "g.safetensors", generator_only=True))
-    assert not w.realism.is_available() and "no discriminator" in w.realism.text()
+    assert w.open_model(save_tiny(tmp_path / "photos.safetensors", info={"data": "/home/me/photos"}))
+    assert not w.realism.is_available() and "built-in faces" in w.realism.text()
 
 
 def test_without_a_shipped_default_the_app_opens_on_a_fresh_model(qtbot, open_window, monkeypatch, tmp_path):

@@ -104,7 +104,7 @@ def test_following_a_command_line_run_in_another_process(qtbot, room, tmp_path):
             proc.kill()
             proc.wait()
         proc.stderr.close()
-    qtbot.waitUntil(lambda: p.series.last_step == 20 and p.timeline.count() == 4, timeout=WAIT)
+    qtbot.waitUntil(lambda: p.series.last_step == 20 and p.timeline.count() == 5, timeout=WAIT)
     assert list(p.series.column("step")) == list(range(1, 21))
-    assert p.timeline.steps() == [5, 10, 15, 20]
+    assert p.timeline.steps() == [0, 5, 10, 15, 20]  # the step-0 grid too
     qtbot.waitUntil(lambda: p.step_label.text() == "Step 20 of 20")  # the next redraw, within 1/10 s

@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-import trainer.background_run as background_run
+import facestudio.sessions.training.background_run as background_run
 from facestudio.models import ModelConfig, load_model, new_bundle, save_model
 from facestudio.ui.training_panel import TrainingPanel, TrainingWindow
 
@@ -67,7 +67,7 @@ def test_a_run_from_the_form_fills_curves_samples_status_and_exports(qtbot, room
     for curve in ("loss_g", "loss_d", "d_real", "d_fake", "loss_g_smoothed", "d_fake_smoothed"):
         assert p.plots.point_count(curve) == 30
     assert p.plots.point_count("diversity") == 6
-    assert p.timeline.steps() == [5, 10, 15, 20, 25, 30] and p.timeline.is_live() and p.timeline.shown_step() == 30
+    assert p.timeline.steps() == [0, 5, 10, 15, 20, 25, 30] and p.timeline.is_live() and p.timeline.shown_step() == 30
     assert p.timeline.view.image() is not None
     assert p.step_label.text() == "Step 30 of 30" and p.progress_bar.value() == 1000
     assert "images/s" in p.speed_label.text()
@@ -77,7 +77,7 @@ def test_a_run_from_the_form_fills_curves_samples_status_and_exports(qtbot, room
     assert p.setup.batch_spin.isEnabled() and not p.setup.folder_edit.isEnabled()  # unlocked, built-in faces chosen
 
     # scrub back through the timeline: an older grid stays until Live
-    p.timeline.show_index(1)
+    p.timeline.show_index(2)  # index 0 is the step-0 grid
     assert p.timeline.shown_step() == 10 and not p.timeline.is_live()
     p.timeline.go_live()
     assert p.timeline.shown_step() == 30
@@ -264,3 +264,14 @@ def test_a_long_history_reaches_the_curves_in_slices_and_grids_are_decoded_when_
     assert p.timeline.view.image()[0, 0, 0] == 120
     p.timeline.show_index(0)
     assert p.timeline.view.image()[0, 0, 0] == 10 and not p.timeline.is_live()
+
+
+def test_preparation_progress_fills_the_bar_while_preparing_only(qtbot, room):
+    p = room.panel
+    p._set_state("preparing")
+    p.training.worker.prepareProgress.emit(2500, 10000)
+    assert p.progress_bar.maximum() == 1000 and p.progress_bar.value() == 250
+    assert p.left_label.text() == "2,500 of 10,000 images ready"
+    p._set_state("idle")
+    p.training.worker.prepareProgress.emit(9000, 10000)
+    assert p.progress_bar.value() == 250  # a late report after the run started changes nothing

@@ -79,13 +79,13 @@ def test_a_run_sends_every_record_and_its_sample_grids_as_plain_data(qtbot, thre
     got = signals(w)
     w.submit(TrainingRequest(config=config(max_steps=20), runs_dir=str(tmp_path), dataset=data))
     result = got["finished"].wait(qtbot)
-    qtbot.waitUntil(lambda: len(got["samples"].items) == 4)  # queued before `finished`: all here by now
+    qtbot.waitUntil(lambda: len(got["samples"].items) == 5)  # queued before `finished`: all here by now
     info = got["started"].items[0]
     assert info["step"] == 0 and info["planned_steps"] == 20 and info["n_images"] == 64 and info["history"] == []
     steps = [r["step"] for batch in got["metrics"].items for r in batch]
     assert steps == list(range(1, 21))
     assert all(isinstance(batch, list) and all(isinstance(r, dict) for r in batch) for batch in got["metrics"].items)
-    assert [g["step"] for g in got["samples"].items] == [5, 10, 15, 20]
+    assert [g["step"] for g in got["samples"].items] == [0, 5, 10, 15, 20]  # step 0: the starting point
     grid = got["samples"].items[-1]["grid"]
     assert isinstance(grid, np.ndarray) and grid.dtype == np.uint8 and grid.ndim == 3 and grid.flags.owndata
     assert result["reason"] == "max_steps" and result["step"] == 20
@@ -170,7 +170,7 @@ def test_resume_trains_extra_steps_past_the_newest_checkpoint_and_replays_the_hi
     info = got["started"].wait(qtbot, lambda i: i["step"] > 0)
     assert info["step"] == 12 and info["planned_steps"] == 18
     assert [r["step"] for r in info["history"]] == list(range(1, 13))
-    assert [s for s, _ in info["samples"]] == [4, 8, 12]
+    assert [s for s, _ in info["samples"]] == [0, 4, 8, 12]
     result = got["finished"].wait(qtbot, lambda r: r["step"] > 12)
     assert result["step"] == 18 and result["reason"] == "max_steps"
 

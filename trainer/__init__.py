@@ -10,6 +10,6 @@ The same code serves `facestudio train`, the app's training worker and torchrun.
 import facestudio  # noqa: F401  (first: sets OMP_WAIT_POLICY before torch loads)
 from trainer.config import TrainConfig
 from trainer.metrics_log import read_metrics
-from trainer.trainer import EvalContext, TrainResult, Trainer, read_run_config
+from trainer.trainer import EvalContext, StopReason, TrainResult, Trainer, read_run_config
 
-__all__ = ["Trainer", "TrainConfig", "TrainResult", "EvalContext", "read_metrics", "read_run_config"]
+__all__ = ["Trainer", "TrainConfig", "TrainResult", "StopReason", "EvalContext", "read_metrics", "read_run_config"]

@@ -5,8 +5,8 @@
     facestudio train --resume runs/00003-myfaces --max-steps 40000
     torchrun --nproc_per_node 2 -m facestudio train --threads 1 ...   # data parallel
 
-Every flag defaults to "unset", so a resume can tell a repeated flag (accepted when the
-value is the same) from one that would change how the run trains (refused).
+The settings' flags, help and defaults come from TrainConfig (trainer/config_flags.py);
+every value is checked before any work starts.
 Ctrl-C stops after the current step and saves a checkpoint; a second Ctrl-C quits at once.
 """
 
@@ -15,24 +15,11 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from pathlib import Path
 from typing import Any
 
 from facestudio.app_folders import default_runs_dir
 from facestudio.errors import ConfigError
-
-# flag dest -> TrainConfig field
-_FIELDS = {
-    "data": "data", "data_count": "data_count", "flip": "flip", "size": "image_size", "batch": "batch_size",
-    "nz": "nz", "ngf": "ngf", "ndf": "ndf", "d_norm": "d_norm", "name": "name", "seed": "seed",
-    "loss": "loss", "label_smoothing": "label_smoothing", "lr_g": "lr_g", "lr_d": "lr_d",
-    "beta1": "beta1", "beta2": "beta2", "ema": "ema_decay", "diffaugment": "diffaugment",
-    "max_steps": "max_steps", "minutes": "minutes", "epochs": "epochs", "device": "device", "threads": "threads",
-    "amp": "amp", "sample_every": "sample_every", "sample_count": "sample_count",
-    "checkpoint_every": "checkpoint_every", "keep": "keep", "eval_every": "eval_every",
-    "eval_n": "eval_n",
-}
-
+from trainer.config_flags import add_setting_arguments, given_settings
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -42,81 +29,79 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--keep ones, plus latest_good.safetensors) and, at the end, model.safetensors for `facestudio open`.\n"
         "Data parallel: torchrun --nproc_per_node N -m facestudio train ... (see trainer/README.md)."
     )
-    d = p.add_argument_group("data")
-    d.add_argument("--data", metavar="DIR|synthetic", help='training images: a folder (searched recursively) or "synthetic", the built-in faces (default)')
-    d.add_argument("--data-count", type=int, metavar="N", help="synthetic: how many faces to render (default 10000); folder: use the first N images")
-    d.add_argument("--flip", action="store_const", const=True, help="also train on mirrored copies of every image (doubles the data)")
-    d.add_argument("--size", type=int, choices=(32, 64, 128), help="image size in pixels (default 64)")
-    m = p.add_argument_group("model")
-    m.add_argument("--nz", type=int, help="latent size: how many numbers describe a face (default 100)")
-    m.add_argument("--ngf", type=int, help="generator width (default 64)")
-    m.add_argument("--ndf", type=int, help="discriminator width (default 64)")
-    m.add_argument("--d-norm", choices=("batch", "spectral", "none"), help="discriminator normalisation (default batch)")
-    m.add_argument("--name", help="run and model name (default dcgan)")
-    t = p.add_argument_group("training")
-    t.add_argument("--batch", type=int, help="images per step and per process (default 64)")
-    t.add_argument("--loss", choices=("bce", "hinge"), help="bce: non-saturating BCE-with-logits as in the DCGAN tutorial (default); hinge")
-    t.add_argument("--label-smoothing", type=float, metavar="S", help="one-sided label smoothing: real targets 1-S, bce only (default 0)")
-    t.add_argument("--lr-g", type=float, metavar="LR", help="generator Adam learning rate (default 2e-4)")
-    t.add_argument("--lr-d", type=float, metavar="LR", help="discriminator Adam learning rate (default 2e-4)")
-    t.add_argument("--beta1", type=float, help="Adam beta1 (default 0.5)")
-    t.add_argument("--beta2", type=float, help="Adam beta2 (default 0.999)")
-    t.add_argument("--ema", type=float, metavar="DECAY", help="decay of the generator's moving average used for samples and the exported model; 0 = off (default 0.999)")
-    t.add_argument("--diffaugment", choices=("auto", "on", "off"), help="differentiable augmentation of real and fake images; auto = on below 5000 images (default auto)")
-    t.add_argument("--seed", type=int, help="seed of weights, noise and data order: same seed, same run (default 0)")
-    b = p.add_argument_group("budget (training stops at the first one reached; none = until Ctrl-C)")
-    b.add_argument("--max-steps", type=int, metavar="N", help="stop at step N (counted over the whole run, so a resume continues to N)")
-    b.add_argument("--minutes", type=float, help="stop after this many minutes of this session")
-    b.add_argument("--epochs", type=float, help="stop after this many passes over the data (counted over the whole run)")
-    r = p.add_argument_group("run folder and resume")
+    groups = add_setting_arguments(p)
+    r = groups["files"]
     r.add_argument("--runs-dir", metavar="DIR", help="where new run folders are made (default: the FaceStudio data folder's runs/, "
                    f"here {default_runs_dir()}; the app's Training Room uses the same)")
     r.add_argument("--resume", metavar="RUN_DIR|CHECKPOINT", help="continue a run in its folder from its newest checkpoint (or the one given); settings come from the run")
-    r.add_argument("--sample-every", type=int, metavar="N", help="write a grid of faces from fixed latents every N steps; 0 = only at the end (default 500)")
-    r.add_argument("--sample-count", type=int, metavar="N", help="faces in each sample grid (default 64)")
-    r.add_argument("--checkpoint-every", type=int, metavar="N", help="write a checkpoint every N steps; 0 = only at the end (default 1000)")
-    r.add_argument("--keep", type=int, metavar="K", help="checkpoints to keep besides latest_good (default 3)")
-    r.add_argument("--eval-every", type=int, metavar="N", help='every N steps, measure the EMA generator against the built-in faces (Frechet distance, precision, recall, diversity; see `facestudio eval`) and log it in metrics.jsonl under "quality"; --data synthetic only; 0 = off (default)')
-    r.add_argument("--eval-n", type=int, metavar="N", help="faces per quality measurement: more is steadier but slower (default 1000; `facestudio eval` quotes 5000)")
-    h = p.add_argument_group("hardware")
-    h.add_argument("--device", choices=("auto", "cpu", "cuda"), help="auto = a CUDA GPU when there is one, else the CPU (default auto)")
-    h.add_argument("--threads", type=int, help="CPU threads per process (default: PyTorch's choice; with torchrun, cores / processes)")
-    h.add_argument("--no-amp", dest="amp", action="store_const", const=False, help="no bf16 mixed precision on CUDA (it is never used on the CPU)")
-    h.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def _given(args: argparse.Namespace) -> dict[str, Any]:
-    given = {field: getattr(args, dest) for dest, field in _FIELDS.items() if getattr(args, dest, None) is not None}
-    if "data" in given:  # saved absolute, so a resume from another folder finds the images
-        data = given["data"].strip()
-        given["data"] = "synthetic" if data.lower() == "synthetic" else str(Path(data).expanduser().resolve())
-    return given
+    groups["hardware"].add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def build_trainer(args: argparse.Namespace):
     """The Trainer the flags ask for (new run or resume); raises ConfigError for bad combinations."""
-    from trainer.config import TrainConfig
     from trainer.trainer import Trainer
 
-    given = _given(args)
+    given, config = checked_settings(args)
+    report = None if getattr(args, "quiet", False) else PreparationReport()
+    if args.resume:
+        return Trainer.resume(args.resume, prepare_progress=report, **given)
+    return Trainer(config, runs_dir=args.runs_dir or default_runs_dir(), prepare_progress=report)
+
+
+class PreparationReport:
+    """`prepare_progress` for the terminal: "preparing the data: 2,500 of 10,000 images (25%)".
+
+    Updated in place on a terminal (at most 4 times a second); in a log, one line per quarter.
+    """
+
+    def __init__(self, stream=None) -> None:
+        import time
+
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._clock = time.monotonic
+        self._last = -1.0
+        self._quarter = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        now, quarter = self._clock(), (4 * done) // max(total, 1)
+        line = f"preparing the data: {done:,} of {total:,} images ({done / max(total, 1):.0%})"
+        if self.tty:
+            if now - self._last >= 0.25 or done >= total:
+                self._last = now
+                self.stream.write("\r" + line + ("\n" if done >= total else ""))
+                self.stream.flush()
+        elif quarter != self._quarter:
+            self._quarter = quarter
+            print(line, file=self.stream, flush=True)
+
+
+def checked_settings(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+    """Every option checked before any work starts -> (given settings, the new run's TrainConfig or None on resume)."""
+    from trainer.config import TrainConfig
+
+    given = given_settings(args)
     if args.resume:
         if args.runs_dir is not None:
             raise ConfigError("--runs-dir does not go with --resume: a resumed run continues in its own folder.")
-        return Trainer.resume(args.resume, **given)
-    return Trainer(TrainConfig(**given), runs_dir=args.runs_dir or default_runs_dir())
+        return given, None
+    return given, TrainConfig(**given)
 
 
 def run(args: argparse.Namespace) -> int:
     from trainer.progress_bar import ProgressBar
 
+    checked_settings(args)  # a bad value is refused now, not after the data set was prepared
     if not args.resume and (args.data is None or args.data == "synthetic"):
-        print("facestudio train: preparing the built-in synthetic faces (cached after the first time)...", file=sys.stderr)
+        print("facestudio train: preparing the built-in synthetic faces (cached after the first time).", file=sys.stderr)
     trainer = build_trainer(args)
     bar = ProgressBar(trainer.planned_steps)
     say = bar.message if trainer.is_main else (lambda text: None)
     if trainer.is_main:
         c = trainer.config
         say(f"Run folder: {trainer.run_dir}  (continue later with: facestudio train --resume {trainer.run_dir})")
+        if trainer.resumed_from is not None:
+            say(f"Resumed from step {trainer.progress.step} ({trainer.resumed_from.name}).")
         say(f"{trainer.data.name}: {trainer.n_images} images at {c.image_size} px; DiffAugment {'+'.join(trainer.augment_ops) or 'off'}; "
             f"{trainer.device}, {trainer.dist.world_size} process(es)")
         if trainer.eval_note:

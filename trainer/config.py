@@ -1,10 +1,15 @@
-"""`TrainConfig`: every setting of a training run, as one dataclass.
+"""`TrainConfig`: every setting of a training run, as one dataclass, and each setting's facts.
 
 The config is stored in the run folder's config.json and inside every checkpoint, so a
 checkpoint alone says how it was trained and `--resume` needs no flags. Fields split in
 two: settings that shape the maths (network, data, losses, optimiser, seed) and session
 settings (budget, device, threads, how often files are written) that may change from one
 session of a run to the next without changing what is learnt.
+
+Each field carries a `Setting` in its metadata (help, command-line flag, unit, valid range
+or choices): the one place a setting is described. Validation, the `facestudio train`
+flags and their help (`trainer.config_flags`) and the training room's form read it, so the
+default, the range and the wording cannot drift apart.
 """
 
 from __future__ import annotations
@@ -25,10 +30,37 @@ DEVICES = ("auto", "cpu", "cuda")
 #: DiffAugment "auto" switches it on below this many training images (DiffAugment paper:
 #: the benefit is large for a few thousand images and fades towards 10k+).
 DIFFAUGMENT_AUTO_BELOW = 5000
-#: May differ between sessions of one run: they decide how long and where, not what.
-SESSION_FIELDS = frozenset(
-    {"max_steps", "minutes", "epochs", "device", "threads", "sample_every", "checkpoint_every", "keep", "eval_every", "eval_n", "amp"}
-)
+#: Built-in synthetic faces rendered when `data_count` is not given.
+DEFAULT_SYNTHETIC_COUNT = 10_000
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What one TrainConfig field means and which values it accepts.
+
+    kind: "int", "float", "str", "bool" or "choice". lo/hi: the valid range (hi None: no
+    upper bound; lo_open: lo itself excluded). optional: None is allowed (unset).
+    flag: the `facestudio train` option without dashes (None: no flag); for a bool, the
+    flag sets the value opposite to the default (`--flip`, `--no-amp`). default_text:
+    says what an unset (None) default means in the help. session: may change on resume.
+    """
+
+    help: str
+    kind: str
+    group: str = ""
+    flag: str | None = None
+    unit: str | None = None
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    choices: tuple[Any, ...] = ()
+    optional: bool = False
+    default_text: str | None = None
+    session: bool = False
+
+
+def _field(default: Any, help: str, kind: str, **facts: Any) -> Any:
+    return dataclasses.field(default=default, metadata={"setting": Setting(help=help, kind=kind, **facts)})
 
 
 @dataclass
@@ -36,128 +68,101 @@ class TrainConfig:
     """How to train: data, networks, losses, optimiser, health checks and budget."""
 
     # data
-    data: str = "synthetic"
-    data_count: int | None = None  # synthetic: number of faces (default 10,000); folder: first N images
-    flip: bool = False  # add mirrored copies of every image
+    data: str = _field("synthetic", 'training images: a folder (searched recursively) or "synthetic", the built-in faces',
+                       "str", group="data", flag="data", unit="DIR|synthetic")
+    data_count: int | None = _field(None, "synthetic: how many faces to render; folder: use the first N images", "int",
+                                    group="data", flag="data-count", unit="N", lo=1, optional=True,
+                                    default_text=f"{DEFAULT_SYNTHETIC_COUNT} faces; all images of a folder")
+    flip: bool = _field(False, "also train on mirrored copies of every image (doubles the data)", "bool", group="data", flag="flip")
     # networks (see ModelConfig)
-    image_size: int = 64
-    nz: int = 100
-    ngf: int = 64
-    ndf: int = 64
-    g_norm: str = "batch"
-    d_norm: str = "batch"
-    name: str = "dcgan"
+    image_size: int = _field(32, "image size in pixels (32 shows faces within minutes on a 2-core laptop)", "choice", group="data", flag="size", choices=IMAGE_SIZES)
+    nz: int = _field(100, "latent size: how many numbers describe a face", "int", group="model", flag="nz", unit="N", lo=1, hi=4096)
+    ngf: int = _field(32, "generator width", "int", group="model", flag="ngf", unit="N", lo=1, hi=1024)
+    ndf: int = _field(32, "discriminator width", "int", group="model", flag="ndf", unit="N", lo=1, hi=1024)
+    g_norm: str = _field("batch", "generator normalisation", "choice", group="model", choices=G_NORMS)
+    d_norm: str = _field("spectral", "discriminator normalisation", "choice", group="model", flag="d-norm", choices=D_NORMS)
+    name: str = _field("dcgan", "run and model name", "str", group="model", flag="name")
     # maths
-    batch_size: int = 64  # per process; a DDP step sees batch_size * world_size images
-    loss: str = "bce"  # non-saturating BCE-with-logits, or hinge
-    label_smoothing: float = 0.0  # one-sided: real targets become 1 - s (BCE only)
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    ema_decay: float = 0.999  # 0 turns the EMA generator off
-    diffaugment: str = "auto"
-    diffaugment_policy: str = "color,translation,cutout"
-    seed: int = 0
+    batch_size: int = _field(64, "images per step and per process (a DDP step sees batch x processes)", "int", group="training",
+                             flag="batch", unit="N", lo=2, hi=8192)  # batch norm needs two images to have a variance
+    loss: str = _field("hinge", "hinge (as the shipped model); bce: non-saturating BCE-with-logits as in the DCGAN tutorial", "choice", group="training",
+                       flag="loss", choices=LOSSES)
+    label_smoothing: float = _field(0.0, "one-sided label smoothing: real targets 1-S, bce only", "float", group="training",
+                                    flag="label-smoothing", unit="S", lo=0.0, hi=0.5)
+    lr_g: float = _field(2e-4, "generator Adam learning rate", "float", group="training", flag="lr-g", unit="LR", lo=0.0, hi=1.0, lo_open=True)
+    lr_d: float = _field(2e-4, "discriminator Adam learning rate", "float", group="training", flag="lr-d", unit="LR", lo=0.0, hi=1.0, lo_open=True)
+    beta1: float = _field(0.5, "Adam beta1", "float", group="training", flag="beta1", unit="B", lo=0.0, hi=0.9999)
+    beta2: float = _field(0.999, "Adam beta2", "float", group="training", flag="beta2", unit="B", lo=0.0, hi=0.99999)
+    ema_decay: float = _field(0.999, "decay of the generator's moving average used for samples and the exported model; 0 = off",
+                              "float", group="training", flag="ema", unit="DECAY", lo=0.0, hi=0.99999)
+    diffaugment: str = _field("on", f"differentiable augmentation of real and fake images; auto = on below {DIFFAUGMENT_AUTO_BELOW} images",
+                              "choice", group="training", flag="diffaugment", choices=DIFFAUGMENT_MODES)
+    diffaugment_policy: str = _field("color,translation,cutout", "DiffAugment operations, separated by commas", "str", group="training")
+    seed: int = _field(0, "seed of weights, noise and data order: same seed, same run", "int", group="training", flag="seed", unit="N",
+                       lo=0, hi=2**63 - 1)
     # health
-    nan_patience: int = 3  # bad steps in a row before rolling back
-    max_rollbacks: int = 5  # rollbacks before giving up with a TrainingError
-    lr_backoff: float = 0.5  # learning rates are multiplied by this at each rollback
-    collapse_threshold: float = 0.2  # sample diversity below this share of the data's warns
-    collapse_warmup: int = 500  # steps before the diversity warning may fire
-    d_win_steps: int = 200  # steps of D(x)>0.99 and D(G(z))<0.01 in a row before warning
+    nan_patience: int = _field(3, "bad steps in a row before rolling back", "int", group="health", lo=1, hi=1000)
+    max_rollbacks: int = _field(5, "rollbacks before giving up with a TrainingError", "int", group="health", lo=0, hi=1000)
+    lr_backoff: float = _field(0.5, "learning rates are multiplied by this at each rollback", "float", group="health",
+                               lo=0.0, hi=1.0, lo_open=True)
+    collapse_threshold: float = _field(0.2, "sample diversity below this share of the data's warns", "float", group="health", lo=0.0, hi=1.0)
+    collapse_warmup: int = _field(500, "steps before the diversity warning may fire", "int", group="health", lo=0)
+    d_win_steps: int = _field(100, "steps of D(G(z)) < 0.02 in a row (the discriminator winning outright) before warning", "int",
+                              group="health", lo=1)
     # session: budget, device, files
-    max_steps: int | None = None
-    minutes: float | None = None
-    epochs: float | None = None
-    device: str = "auto"
-    threads: int | None = None
-    amp: bool = True  # mixed precision on CUDA only (bf16); never on CPU
-    sample_every: int = 500  # 0: no sample grids
-    sample_count: int = 64
-    checkpoint_every: int = 1000  # 0: only at the end
-    keep: int = 3  # checkpoints kept besides checkpoints/latest_good.safetensors
-    eval_every: int = 0  # steps between quality evaluations (0: off); synthetic data only
-    eval_n: int = 1000  # faces per quality evaluation (facestudio.metrics FAST_N: a trend line)
+    max_steps: int | None = _field(None, "stop at step N (counted over the whole run, so a resume continues to N)", "int",
+                                   group="budget", flag="max-steps", unit="N", lo=1, optional=True, session=True)
+    minutes: float | None = _field(None, "stop after this many minutes of this session", "float", group="budget", flag="minutes", unit="M",
+                                   lo=0.0, hi=1e7, lo_open=True, optional=True, session=True)
+    epochs: float | None = _field(None, "stop after this many passes over the data (counted over the whole run)", "float",
+                                  group="budget", flag="epochs", unit="E", lo=0.0, hi=1e9, lo_open=True, optional=True, session=True)
+    device: str = _field("auto", "auto = a CUDA GPU when there is one, else the CPU", "choice", group="hardware", flag="device",
+                         choices=DEVICES, session=True)
+    threads: int | None = _field(None, "CPU threads per process", "int", group="hardware", flag="threads", unit="N", lo=1, hi=1024,
+                                 optional=True, default_text="PyTorch's choice; with torchrun, cores / processes", session=True)
+    amp: bool = _field(True, "no bf16 mixed precision on CUDA (it is never used on the CPU)", "bool", group="hardware",
+                       flag="no-amp", session=True)
+    sample_every: int = _field(250, "write a grid of faces from fixed latents every N steps; 0 = only at the end", "int",
+                               group="files", flag="sample-every", unit="N", lo=0, session=True)
+    sample_count: int = _field(64, "faces in each sample grid", "int", group="files", flag="sample-count", unit="N", lo=2, hi=1024)
+    checkpoint_every: int = _field(1000, "write a checkpoint every N steps; 0 = only at the end", "int", group="files",
+                                   flag="checkpoint-every", unit="N", lo=0, session=True)
+    keep: int = _field(3, "checkpoints to keep besides latest_good", "int", group="files", flag="keep", unit="K", lo=1, hi=10_000,
+                       session=True)
+    eval_every: int = _field(0, "every N steps, measure the EMA generator against the built-in faces (Frechet distance, precision, "
+                                "recall, diversity; see `facestudio eval`) and log it in metrics.jsonl under \"quality\"; "
+                                "--data synthetic only; 0 = off", "int", group="files", flag="eval-every", unit="N", lo=0, session=True)
+    eval_n: int = _field(1000, "faces per quality measurement: more is steadier but slower (`facestudio eval` quotes 5000)", "int",
+                         group="files", flag="eval-n", unit="N", lo=8, hi=100_000, session=True)  # k-NN needs a few more faces than neighbours
 
     def __post_init__(self) -> None:
         self.validate()
 
+    @staticmethod
+    def setting(name: str) -> Setting:
+        """The facts of field `name` (help, flag, range, choices)."""
+        return SETTINGS[name]
+
+    @staticmethod
+    def default(name: str) -> Any:
+        """The default of field `name`: what the command line, the form and a bare TrainConfig() use."""
+        return DEFAULTS[name]
+
     def validate(self) -> None:
         """Refuse values that cannot train, with a sentence naming the setting."""
-
-        def whole(name: str, lo: int, hi: int | None = None, optional: bool = False) -> None:
-            v = getattr(self, name)
-            if optional and v is None:
-                return
-            if not isinstance(v, int) or isinstance(v, bool) or v < lo or (hi is not None and v > hi):
-                bound = f"from {lo} to {hi}" if hi is not None else f"of at least {lo}"
-                raise ConfigError(f"Training setting {name}={v!r} is not usable; it must be a whole number {bound}.")
-
-        def number(name: str, lo: float, hi: float, optional: bool = False, lo_open: bool = False) -> None:
-            v = getattr(self, name)
-            if optional and v is None:
-                return
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and lo <= v <= hi
-            if ok and lo_open and v == lo:
-                ok = False
-            if not ok:
-                raise ConfigError(f"Training setting {name}={v!r} is not usable; it must be a number {'above' if lo_open else 'from'} {lo} {'up to' if lo_open else 'to'} {hi}.")
-
-        def choice(name: str, options: tuple[str, ...]) -> None:
-            if getattr(self, name) not in options:
-                raise ConfigError(f"Training setting {name}={getattr(self, name)!r} is unknown; use one of {', '.join(options)}.")
-
-        if not isinstance(self.data, str) or not self.data.strip():
+        for name in SETTINGS:
+            check_setting(name, getattr(self, name))
+        if not self.data.strip():
             raise ConfigError('The data setting must name a folder of images or "synthetic".')
-        whole("data_count", 1, optional=True)
-        if self.image_size not in IMAGE_SIZES:
-            raise ConfigError(f"Image size {self.image_size!r} is not supported; use one of {', '.join(map(str, IMAGE_SIZES))}.")
-        whole("nz", 1, 4096)
-        whole("ngf", 1, 1024)
-        whole("ndf", 1, 1024)
-        choice("g_norm", G_NORMS)
-        choice("d_norm", D_NORMS)
-        if not isinstance(self.name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", self.name):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", self.name):
             raise ConfigError(
                 f"Run name {self.name!r} is not usable; use 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit."
             )
-        whole("batch_size", 2, 8192)  # batch norm needs two images to have a variance
-        choice("loss", LOSSES)
-        number("label_smoothing", 0.0, 0.5)
         if self.label_smoothing and self.loss != "bce":
             raise ConfigError("Label smoothing only applies to the bce loss; set it to 0 for the hinge loss.")
-        number("lr_g", 0.0, 1.0, lo_open=True)
-        number("lr_d", 0.0, 1.0, lo_open=True)
-        number("beta1", 0.0, 0.9999)
-        number("beta2", 0.0, 0.99999)
-        number("ema_decay", 0.0, 0.99999)
-        choice("diffaugment", DIFFAUGMENT_MODES)
-        ops = [p.strip() for p in str(self.diffaugment_policy).split(",") if p.strip()]
+        ops = [p.strip() for p in self.diffaugment_policy.split(",") if p.strip()]
         if not ops or any(op not in DIFFAUGMENT_OPS for op in ops):
             raise ConfigError(f"DiffAugment policy {self.diffaugment_policy!r} is not usable; list some of {', '.join(DIFFAUGMENT_OPS)} separated by commas.")
-        whole("seed", 0, 2**63 - 1)
-        whole("nan_patience", 1, 1000)
-        whole("max_rollbacks", 0, 1000)
-        number("lr_backoff", 0.0, 1.0, lo_open=True)
-        number("collapse_threshold", 0.0, 1.0)
-        whole("collapse_warmup", 0)
-        whole("d_win_steps", 1)
-        whole("max_steps", 0, optional=True)
-        number("minutes", 0.0, 1e7, optional=True, lo_open=True)
-        number("epochs", 0.0, 1e9, optional=True, lo_open=True)
-        choice("device", DEVICES)
-        whole("threads", 1, 1024, optional=True)
-        if not isinstance(self.amp, bool):
-            raise ConfigError("The amp setting must be true or false.")
-        if not isinstance(self.flip, bool):
-            raise ConfigError("The flip setting must be true or false.")
-        whole("sample_every", 0)
-        whole("sample_count", 2, 1024)
-        whole("checkpoint_every", 0)
-        whole("keep", 1, 10_000)
-        whole("eval_every", 0)
-        whole("eval_n", 8, 100_000)  # k-NN precision/recall needs a few more faces than neighbours
         if self.eval_every and self.data.strip().lower() != "synthetic":
             raise ConfigError(
                 "Quality figures (--eval-every) compare the faces with the built-in synthetic faces, so they only apply "
@@ -195,13 +200,12 @@ class TrainConfig:
         Session settings may change; a setting that shapes the maths may be repeated with
         the same value but not changed, since the checkpoint was trained with the saved one.
         """
-        known = {f.name for f in dataclasses.fields(self)}
         conflicts = []
         changes = {}
         for key, value in given.items():
-            if key not in known:
+            if key not in SETTINGS:
                 raise ConfigError(f"Unknown training setting {key!r}.")
-            if key in SESSION_FIELDS:
+            if SETTINGS[key].session:
                 changes[key] = value
             elif getattr(self, key) != value:
                 conflicts.append(f"{key}={value!r} (the run was trained with {getattr(self, key)!r})")
@@ -211,3 +215,55 @@ class TrainConfig:
                 + ". Leave these flags out to continue as the run was trained, or start a new run."
             )
         return self.replace(**changes)
+
+
+SETTINGS: dict[str, Setting] = {f.name: f.metadata["setting"] for f in dataclasses.fields(TrainConfig)}
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+#: May differ between sessions of one run: they decide how long and where, not what.
+SESSION_FIELDS = frozenset(name for name, spec in SETTINGS.items() if spec.session)
+
+
+def describe_range(spec: Setting) -> str:
+    """The values `spec` accepts, in words ("a whole number from 2 to 8192")."""
+    if spec.kind == "choice":
+        return "one of " + ", ".join(map(str, spec.choices))
+    if spec.kind == "bool":
+        return "true or false"
+    if spec.kind == "str":
+        return "text"
+    noun = "a whole number" if spec.kind == "int" else "a number"
+    lo = spec.lo if spec.kind == "float" else int(spec.lo)
+    if spec.hi is None:
+        return f"{noun} {'above' if spec.lo_open else 'of at least'} {lo}"
+    hi = spec.hi if spec.kind == "float" else int(spec.hi)
+    return f"{noun} {'above' if spec.lo_open else 'from'} {lo} {'up to' if spec.lo_open else 'to'} {hi}"
+
+
+def check_setting(name: str, value: Any) -> None:
+    """Raise ConfigError with a sentence when `value` is not valid for field `name` on its own."""
+    spec = SETTINGS[name]
+    if value is None and spec.optional:
+        return
+    flag = f" (--{spec.flag})" if spec.flag and spec.kind != "bool" else ""
+    if spec.kind == "choice":
+        if value not in spec.choices:
+            if name == "image_size":
+                raise ConfigError(f"Image size {value!r}{flag} is not supported; use {describe_range(spec)}.")
+            raise ConfigError(f"Training setting {name}={value!r}{flag} is unknown; use {describe_range(spec)}.")
+        return
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"The {name} setting must be true or false.")
+        return
+    if spec.kind == "str":
+        if not isinstance(value, str):
+            raise ConfigError(f"Training setting {name}={value!r} must be text.")
+        return
+    if spec.kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > spec.lo if spec.lo_open else value >= spec.lo) and (spec.hi is None or value <= spec.hi)
+    if not ok:
+        raise ConfigError(f"Training setting {name}={value!r}{flag} is not usable; it must be {describe_range(spec)}.")

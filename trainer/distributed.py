@@ -67,3 +67,33 @@ def init_distributed(device_type: str) -> Distributed:
 def shutdown_distributed() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
+    """The torch device for the `device` setting ("auto", "cpu", "cuda") of process `local_rank`."""
+    from facestudio.errors import ConfigError
+
+    if name == "cuda" or (name == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise ConfigError("--device cuda was asked for, but this PyTorch sees no CUDA GPU; use --device cpu or auto.")
+        return torch.device("cuda", local_rank % torch.cuda.device_count())
+    return torch.device("cpu")
+
+
+def set_threads(threads: int | None, processes: Distributed, device: torch.device) -> None:
+    """The thread count asked for; else, with several processes on one machine, a share of its cores each."""
+    if threads:
+        torch.set_num_threads(threads)
+    elif processes.enabled and device.type == "cpu":
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // processes.local_world_size))
+
+
+def wrap_for_processes(module: torch.nn.Module, processes: Distributed, device: torch.device) -> torch.nn.Module:
+    """`module` in DistributedDataParallel when several processes train (gradients averaged, buffers
+    such as batch-norm statistics following rank 0 at each forward); else `module` itself."""
+    if not processes.enabled:
+        return module
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    ids = [device.index] if device.type == "cuda" else None
+    return DDP(module, device_ids=ids, forward_sync_buffers=True)

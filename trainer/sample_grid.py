@@ -15,18 +15,14 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from facestudio.pixels import tensor_to_uint8
+
 THUMBNAIL = 16
-
-
-def to_uint8_hwc(images: torch.Tensor) -> np.ndarray:
-    """(N, 3, H, W) float in [-1, 1] -> (N, H, W, 3) uint8."""
-    x = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return x.permute(0, 2, 3, 1).contiguous().numpy()
 
 
 def make_grid(images: torch.Tensor, columns: int | None = None, gap: int = 2) -> np.ndarray:
     """Tile images (N, 3, H, W) in [-1, 1] into one (rows*H', cols*W', 3) uint8 picture."""
-    tiles = to_uint8_hwc(images)
+    tiles = tensor_to_uint8(images)
     n, h, w, _ = tiles.shape
     cols = columns or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)

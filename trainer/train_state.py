@@ -100,6 +100,31 @@ def _on_device_step(optimizer: torch.optim.Optimizer) -> bool:
     return bool(g.get("fused") or g.get("capturable"))
 
 
+# ---------------------------------------------------------------- in-memory snapshots (rollback)
+Optimizers = dict[str, tuple[torch.nn.Module, torch.optim.Optimizer]]
+
+
+def capture_state(networks: dict[str, torch.nn.Module], optimizers: Optimizers, step: int, ema_updates: int) -> dict[str, Any]:
+    """A CPU copy of everything a rollback restores: the networks' weights and the optimisers' state."""
+    tensors = {}
+    for prefix, net in networks.items():
+        for k, v in net.state_dict().items():
+            tensors[f"{prefix}.{k}"] = v.detach().to("cpu", copy=True)
+    for prefix, (module, optimizer) in optimizers.items():
+        tensors.update(optimizer_tensors(prefix, module, optimizer))
+    return {"step": step, "ema_updates": ema_updates, "tensors": tensors}
+
+
+def restore_state(snapshot: dict[str, Any], networks: dict[str, torch.nn.Module], optimizers: Optimizers) -> None:
+    """Put a `capture_state` snapshot back (the caller restores the EMA update count)."""
+    t = snapshot["tensors"]
+    for prefix, net in networks.items():
+        net.load_state_dict({k.split(".", 1)[1]: v for k, v in t.items() if k.startswith(prefix + ".")})
+    for prefix, (module, optimizer) in optimizers.items():
+        optimizer.state.clear()
+        load_optimizer_tensors(prefix, module, optimizer, t, "the in-memory snapshot")
+
+
 # ---------------------------------------------------------------- RNG
 def rng_tensors() -> dict[str, torch.Tensor]:
     out = {"train.rng.torch_cpu": torch.get_rng_state().clone()}

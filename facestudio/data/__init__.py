@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from facestudio.data.image_loader import center_crop_resize, load_image
 from facestudio.data import synthetic_faces as _synthetic
 from facestudio.data.synthetic_faces import FACTOR_NAMES, FACTORS, factor_vector, render_face, render_from_factors, sample_factors
 from facestudio.errors import DataSetError
+from facestudio.pixels import to_float
 
 if TYPE_CHECKING:
     import torch
@@ -52,16 +53,6 @@ class FaceDataSet:
         return int(self.images.shape[-1])
 
 
-def to_float(images: Any) -> "torch.Tensor":
-    """uint8 images (tensor or array, any shape) -> float32 tensor in [-1, 1]."""
-    import torch
-
-    t = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.asarray(images))
-    if t.dtype != torch.uint8:
-        raise TypeError(f"to_float expects uint8 images, got {t.dtype}")
-    return t.to(torch.float32).div_(127.5).sub_(1.0)
-
-
 def _flip_synthetic_labels(labels: np.ndarray) -> np.ndarray:
     """Labels of mirrored synthetic faces: yaw and light change sign."""
     out = labels.copy()
@@ -70,11 +61,13 @@ def _flip_synthetic_labels(labels: np.ndarray) -> np.ndarray:
     return out
 
 
-def load_dataset(spec: str, size: int, n: int | None = None, seed: int = 0, flip: bool = False) -> FaceDataSet:
+def load_dataset(spec: str, size: int, n: int | None = None, seed: int = 0, flip: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> FaceDataSet:
     """The data set named by `spec`: "synthetic" (n faces, default 10,000) or a folder path.
 
     flip=True adds a mirrored copy of every image (so N doubles). For folders, n keeps the
     first n usable images in sorted order; seed only affects the synthetic set.
+    `progress(done, total)` reports faces rendered or files decoded, as they come.
     """
     import torch
 
@@ -84,7 +77,7 @@ def load_dataset(spec: str, size: int, n: int | None = None, seed: int = 0, flip
         count = DEFAULT_SYNTHETIC_COUNT if n is None else int(n)
         if count < 1:
             raise DataSetError("The synthetic data set needs at least one face; ask for n >= 1.")
-        images, labels = _synthetic.synthetic_faces(count, size=size, seed=seed)
+        images, labels = _synthetic.synthetic_faces(count, size=size, seed=seed, progress=progress)
         if flip:
             images = torch.cat([images, images.flip(-1)])
             labels = np.concatenate([labels, _flip_synthetic_labels(labels)])
@@ -94,7 +87,7 @@ def load_dataset(spec: str, size: int, n: int | None = None, seed: int = 0, flip
         raise DataSetError(
             f"There is no folder {root}; give a folder of images or \"{SYNTHETIC}\" for the built-in faces."
         )
-    data = ImageFolderData(root, size, flip=flip, n=n)
+    data = ImageFolderData(root, size, flip=flip, n=n, progress=progress)
     return FaceDataSet(data.images, data.labels, data.label_names, root.name or str(root), data.skipped)
 
 

@@ -23,12 +23,13 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from facestudio.atomic_file import atomic_open
 from facestudio.data.image_loader import IMAGE_EXTENSIONS, center_crop_resize, load_image
-from facestudio.data.synthetic_faces import cache_dir
+from facestudio.cache_dir import cache_dir
 from facestudio.errors import DataSetError, ImageFileError
 
 log = logging.getLogger(__name__)
@@ -251,7 +252,7 @@ class ImageFolderData:
     """
 
     def __init__(self, root: str | os.PathLike, size: int, flip: bool = False, n: int | None = None,
-                 disk_cache: bool = True, workers: int | None = None):
+                 disk_cache: bool = True, workers: int | None = None, progress: Callable[[int, int], None] | None = None):
         import torch
 
         self.root = Path(root)
@@ -266,7 +267,7 @@ class ImageFolderData:
         cache_file = cache_dir() / "folders" / f"{key}.npz"
         loaded = self._read_cache(cache_file) if disk_cache else None
         if loaded is None:
-            imgs, labels, paths, skipped = self._decode(files, celeba, names, table, n, workers)
+            imgs, labels, paths, skipped = self._decode(files, celeba, names, table, n, workers, progress)
             skipped = sorted(others + skipped, key=lambda s: s.path)
             if not paths:
                 raise _no_images(self.root, skipped)
@@ -292,7 +293,7 @@ class ImageFolderData:
 
     # ---------------------------------------------------------------- internals
 
-    def _decode(self, files, celeba, names, table, n, workers):
+    def _decode(self, files, celeba, names, table, n, workers, progress=None):
         arrays: list[np.ndarray] = []
         rows: list[np.ndarray] = []
         paths: list[Path] = []
@@ -306,9 +307,12 @@ class ImageFolderData:
                 else:
                     skipped.append(Skipped(p, f"{p} has no row in {celeba.attr_file.name}, so it has no labels; it was skipped.",
                                            "no-label"))
-        for p, arr, kind, reason in _decode_all(todo, self.size, n, workers):
+        total = len(todo) if n is None else min(n, len(todo))
+        for i, (p, arr, kind, reason) in enumerate(_decode_all(todo, self.size, n, workers)):
             if n is not None and len(paths) >= n:
                 break
+            if progress is not None and (i % 64 == 63 or i + 1 == len(todo)):
+                progress(min(i + 1, total), total)
             if arr is None:
                 skipped.append(Skipped(p, reason, kind))
                 continue

@@ -38,6 +38,7 @@ import torch.nn.functional as F
 
 from facestudio.errors import ConfigError, ImageFileError
 from facestudio.models.bundle import ModelBundle
+from facestudio.pixels import tensor_to_uint8, to_float
 
 PIXEL_LOSSES = ("l1", "l2")
 # Screen candidates in chunks of this many so memory stays flat for big models.
@@ -146,17 +147,9 @@ def _target_tensor(target: np.ndarray, size: int, nc: int = 3) -> torch.Tensor:
         from facestudio.data.image_loader import center_crop_resize
 
         arr = center_crop_resize(Image.fromarray(arr, "RGB"), size)
-    t = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).float().unsqueeze(0) / 127.5 - 1.0
+    t = to_float(torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1)).unsqueeze(0)
     grey, opaque = t.mean(1, keepdim=True), torch.ones_like(t[:, :1])
     return {1: grey, 2: torch.cat([grey, opaque], 1), 3: t, 4: torch.cat([t, opaque], 1)}[nc]
-
-
-def _to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(N, C, H, W) in [-1, 1] -> RGB uint8 (N, H, W, 3) (grey repeated, alpha dropped)."""
-    x = images.detach().float()
-    x = x[:, :3] if x.shape[1] >= 3 else x[:, :1].expand(-1, 3, -1, -1)
-    x = ((x.clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
-    return x.permute(0, 2, 3, 1).contiguous().numpy()
 
 
 class _Loss:
@@ -281,7 +274,7 @@ def project(
 
     def report(step: int) -> None:
         if progress is not None:
-            progress(ProjectionProgress(step, settings.steps, best_loss, best_mse, _to_uint8(best_image)[0]))
+            progress(ProjectionProgress(step, settings.steps, best_loss, best_mse, tensor_to_uint8(best_image)[0]))
 
     report(0)
     optimiser = torch.optim.Adam([z], lr=settings.learning_rate, betas=(0.9, 0.999))
@@ -330,7 +323,7 @@ def project(
     report(step)
     return ProjectionResult(
         latent=best_z.detach().float().numpy().copy(),
-        image=_to_uint8(best_image)[0],
+        image=tensor_to_uint8(best_image)[0],
         loss=best_loss,
         start_loss=start_loss,
         pixel_mse=best_mse,

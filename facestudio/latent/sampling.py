@@ -43,6 +43,17 @@ def latent_for_seed(seed: int, nz: int) -> np.ndarray:
     return torch.randn(_check_nz(nz), generator=gen, dtype=torch.float64).to(torch.float32).numpy()
 
 
+def start_seed(info: dict[str, str] | None) -> int:
+    """The seed a model opens on: its `start_seed` (chosen when it was shipped), else 0.
+
+    Stored in the model's info so start-up needs no scoring; a malformed value is ignored.
+    """
+    try:
+        return check_seed(int(str((info or {}).get("start_seed", "0")).strip()))
+    except ValueError:
+        return 0
+
+
 def latents_for_seeds(seeds: Iterable[int], nz: int) -> np.ndarray:
     """Latents (N, nz) float32 for several seeds; row i is `latent_for_seed(seeds[i], nz)`."""
     rows = [latent_for_seed(s, nz) for s in seeds]

@@ -26,14 +26,10 @@ from facestudio.metrics.frechet import feature_stats, frechet_distance
 from facestudio.metrics.knn_precision_recall import DEFAULT_K, precision_recall
 from facestudio.metrics.reference_stats import Reference, reference_for
 from facestudio.models.bundle import ModelBundle
+from facestudio.pixels import to_uint8
 
 FULL_N = 5000  # `facestudio eval`: the figures to quote
 FAST_N = 1000  # during training: a trend line, about 5x cheaper
-
-
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """[-1, 1] float images -> uint8 0..255, as a PNG would store them."""
-    return ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
 def _generator_of(model: ModelBundle | nn.Module) -> nn.Module:

@@ -32,7 +32,9 @@ from torch import nn
 
 from facestudio.atomic_file import atomic_write_bytes
 from facestudio.errors import ModelFileError
-from facestudio.models.checkpoint import read_model_file, read_safetensors_header
+from facestudio.models.checkpoint import read_safetensors_header
+from facestudio.models.model_file import read_model_file
+from facestudio.pixels import to_float
 
 FORMAT = "facestudio-factor-encoder"
 FORMAT_VERSION = 1
@@ -116,7 +118,7 @@ def prepare_images(images: torch.Tensor) -> torch.Tensor:
     if images.dim() != 4 or images.shape[1] != 3 or images.shape[2] != images.shape[3]:
         raise ValueError(f"expected square RGB images of shape (N, 3, H, H), got {tuple(images.shape)}")
     if images.dtype == torch.uint8:
-        x = images.to(torch.float32) / 127.5 - 1.0
+        x = to_float(images)
     elif images.is_floating_point():
         x = images.to(torch.float32)
     else:

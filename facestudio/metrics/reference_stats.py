@@ -74,7 +74,8 @@ def reference_from_images(encoder: LoadedEncoder, images: torch.Tensor, image_si
 
 
 def _cache_path(encoder_sha: str, image_size: int, n: int, seed: int) -> Path:
-    from facestudio.data.synthetic_faces import RENDERER_VERSION, cache_dir
+    from facestudio.cache_dir import cache_dir
+    from facestudio.data.synthetic_faces import RENDERER_VERSION
 
     name = f"reference-e{encoder_sha[:16]}-r{RENDERER_VERSION}-s{image_size}-seed{seed}-n{n}.safetensors"
     return cache_dir() / "metrics" / name

@@ -34,6 +34,8 @@ from facestudio.errors import ConfigError, FaceStudioError, ModelFileError
 from facestudio.models.bundle import DirectionSet, ModelBundle
 from facestudio.models.config import ModelConfig
 from facestudio.models.networks import Discriminator, Generator
+from facestudio.models.model_file import read_model_file
+from facestudio.models.run_folder import model_file_of_run
 
 FORMAT = "facestudio-model"
 FORMAT_VERSION = 1
@@ -42,7 +44,6 @@ NETWORK_PREFIXES = ("generator", "discriminator", "ema_generator")
 RESERVED_METADATA = ("format", "format_version", "config", "directions")
 FOREIGN_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 MAX_HEADER_BYTES = 16 * 1024 * 1024
-MAX_FILE_BYTES = 4 * 1024**3
 _DTYPE_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
 _FLOAT_DTYPES = ("F64", "F32", "F16", "BF16")
 _INT_DTYPES = ("I64", "I32", "I16", "I8", "U8")
@@ -311,42 +312,6 @@ def _canonical_header(data: bytes) -> bytes:
     return struct.pack("<Q", len(raw)) + raw + data[8 + n :]
 
 
-def _regular_file_size(path: Path) -> int:
-    """Size of `path`, refusing what is not a plain file (a FIFO or /dev/zero never ends)."""
-    label = str(path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise ModelFileError(f"{label} does not exist.") from None
-    except OSError as exc:
-        raise ModelFileError(f"{label} cannot be read: {exc.strerror or exc}.") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ModelFileError(f"{label} is a folder, not a model file.")
-    if not stat.S_ISREG(info.st_mode):
-        raise ModelFileError(f"{label} is not a regular file (a device or pipe?); choose a model file.")
-    if info.st_size > MAX_FILE_BYTES:
-        raise ModelFileError(f"{label} is {info.st_size / 1e9:.1f} GB, far larger than any DCGAN model; it is not a model file.")
-    return info.st_size
-
-
-def read_model_file(path: Path) -> tuple[bytes, str]:
-    """Read a file fully (model files are small) and its sha256, with clear errors."""
-    size = _regular_file_size(path)
-    try:
-        # Non-blocking open and fstat: a path swapped for a FIFO after the stat above
-        # must not hang us (the flag does nothing for regular files).
-        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise ModelFileError(f"{path} is not a regular file (a device or pipe?); choose a model file.")
-            # read(n) reserves n bytes up front, so ask for the size stat gave, not the cap.
-            data = fh.read(size + 1)
-    except OSError as exc:
-        raise ModelFileError(f"{path} cannot be read: {exc.strerror or exc}.") from None
-    if len(data) != size:
-        raise ModelFileError(f"{path} changed while it was being read (is it still being written?); try again.")
-    return data, hashlib.sha256(data).hexdigest()
-
-
 def _load_safetensors_model(path: Path) -> tuple[ModelBundle, dict[str, torch.Tensor], dict[str, str]]:
     data, digest = read_model_file(path)
     label = str(path)
@@ -401,38 +366,6 @@ def load_safetensors_model(path: str | os.PathLike) -> tuple[ModelBundle, dict[s
         raise ModelFileError(f"{path} could not be opened as a model: {exc}.") from exc
 
 
-def _natural_key(path: Path) -> list[Any]:
-    """`step_1000` after `step_999` even without zero padding."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
-
-
-# File names a training run folder uses (trainer.run_dir writes them; models sits below
-# trainer, so the names are repeated here rather than imported).
-RUN_EXPORT = "model.safetensors"
-RUN_CHECKPOINTS = "checkpoints"
-RUN_LATEST_GOOD = "latest_good.safetensors"
-
-
-def resolve_run_dir(run_dir: Path) -> Path:
-    """The model file to open for a training run folder.
-
-    Its export when training finished; otherwise the last checkpoint the trainer judged
-    healthy (the newest one may be from a run going wrong); otherwise the newest. An export
-    older than latest_good is from before a resume whose process then died: the newer
-    checkpoint wins, so a killed run opens where it stopped.
-    """
-    exported = run_dir / RUN_EXPORT
-    good = run_dir / RUN_CHECKPOINTS / RUN_LATEST_GOOD
-    if exported.is_file() and not (good.is_file() and good.stat().st_mtime_ns > exported.stat().st_mtime_ns):
-        return exported
-    if good.is_file():
-        return good
-    checkpoints = sorted((p for p in (run_dir / RUN_CHECKPOINTS).glob("*.safetensors") if not p.name.startswith(".")), key=_natural_key)
-    if not checkpoints:
-        raise ModelFileError(f"{run_dir} is a folder but holds no model.safetensors and no checkpoints; is it a FaceStudio run folder?")
-    return checkpoints[-1]
-
-
 def _sniff(path: Path) -> str | None:
     """'safetensors' or 'torch' when the first bytes say so, else None (decide by suffix).
 
@@ -465,7 +398,7 @@ def load_model(path: str | os.PathLike | None = None) -> ModelBundle:
     else:
         p = Path(path).expanduser()
     if p.is_dir():
-        p = resolve_run_dir(p)
+        p = model_file_of_run(p)
     kind = _sniff(p) or ("torch" if p.suffix.lower() in FOREIGN_SUFFIXES else "safetensors")
     if kind == "torch":
         from facestudio.models.dcgan_import import load_foreign_checkpoint

@@ -20,6 +20,7 @@ import torch
 from facestudio.errors import ConfigError, ModelFileError
 from facestudio.models.bundle import ModelBundle
 from facestudio.models.config import IMAGE_SIZES, ModelConfig
+from facestudio.models.model_file import read_model_file
 from facestudio.models.networks import Discriminator, Generator
 
 _G_KEYS = ("netG", "generator", "G", "netg", "state_dict_G", "modelG")
@@ -48,8 +49,6 @@ def _pickle_is_complete(data: bytes) -> bool:
 
 def _read_weights_only(path: Path) -> tuple[Any, str]:
     """What a foreign checkpoint holds, and its sha256; never runs code from the file."""
-    from facestudio.models.checkpoint import read_model_file
-
     label = str(path)
     data, digest = read_model_file(path)
     if not data:

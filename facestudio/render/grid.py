@@ -1,4 +1,4 @@
-"""Pixels: network output to uint8 images, grids of faces, upscaling.
+"""Grids of faces and resizing; network output to uint8 images comes from facestudio.pixels.
 
 Faces are RGB uint8 arrays (H, W, 3) everywhere outside the networks, the form Pillow,
 numpy and QImage all take without guessing.
@@ -12,30 +12,15 @@ import numpy as np
 import torch
 from PIL import Image
 
+from facestudio.pixels import tensor_to_uint8, to_float
 
-def tensor_to_uint8(x: torch.Tensor) -> np.ndarray:
-    """Images in [-1, 1], (N, C, H, W) or (C, H, W) -> RGB uint8 (N, H, W, 3) or (H, W, 3).
-
-    -1 maps to 0 and 1 to 255, rounding to nearest. One channel is grey and repeated to
-    RGB; a second or fourth (alpha) channel is dropped: faces are shown and saved as RGB.
-    """
-    if not isinstance(x, torch.Tensor):
-        x = torch.as_tensor(np.asarray(x))
-    single = x.dim() == 3
-    if single:
-        x = x.unsqueeze(0)
-    if x.dim() != 4 or x.shape[1] not in (1, 2, 3, 4):
-        raise ValueError(f"expected images (N, C, H, W) with 1 to 4 channels, got shape {tuple(x.shape)}")
-    x = x.detach().to("cpu", torch.float32)
-    x = x[:, :3] if x.shape[1] >= 3 else x[:, :1].expand(-1, 3, -1, -1)
-    out = ((x.clamp(-1.0, 1.0) + 1.0) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
-    return out[0] if single else out
+__all__ = ["tensor_to_uint8", "uint8_to_tensor", "check_images", "image_grid", "resize", "resize_all", "upscale"]
 
 
 def uint8_to_tensor(images: np.ndarray) -> torch.Tensor:
     """RGB uint8 (N, H, W, 3) or (H, W, 3) -> float32 (N, 3, H, W) in [-1, 1] (inverse of the above)."""
     images = check_images(images, "images")
-    return torch.from_numpy(images).permute(0, 3, 1, 2).to(torch.float32).div(127.5).sub(1.0)
+    return to_float(torch.from_numpy(images).permute(0, 3, 1, 2))
 
 
 def check_images(images: np.ndarray, what: str = "frames") -> np.ndarray:

@@ -31,7 +31,6 @@ __all__ = ["Renderer", "LatestRequest"]
 # Largest batch sent through the network at once: bounds memory for big grids while
 # staying in the range where batching still pays (per-face time flattens past ~16).
 MAX_BATCH = 16
-REALISM_CALIBRATION_N = 256  # the model's own faces a realism reading is ranked against
 
 
 class Renderer:
@@ -45,7 +44,7 @@ class Renderer:
         self.device = torch.device(device)
         self.max_batch = max_batch
         self._lock = threading.Lock()
-        self._realism_calibration: np.ndarray | None = None
+        self._face_realism = None  # facestudio.metrics.face_realism.FaceRealism, built on first use
         source = bundle.viewing_generator
         try:
             self._net: torch.nn.Module = FoldedGenerator(source).to(self.device)
@@ -68,6 +67,13 @@ class Renderer:
     @property
     def has_discriminator(self) -> bool:
         return self._disc is not None
+
+    @property
+    def has_realism_meter(self) -> bool:
+        """Whether `realism_percentile` means something: a model of the built-in synthetic faces."""
+        from facestudio.metrics.face_realism import applies_to
+
+        return applies_to(self.config.info)
 
     # ------------------------------------------------------------ input checks
     def _latents(self, z: np.ndarray | torch.Tensor, psi: float) -> tuple[torch.Tensor, bool]:
@@ -158,24 +164,25 @@ class Renderer:
         return torch.sigmoid(logits).numpy()
 
     def realism_percentile(self, x: np.ndarray | torch.Tensor, psi: float = 1.0) -> float | None:
-        """Share (0..1) of this model's own random faces the discriminator finds less real.
+        """The explorer's realism meter (0..1): how close the face lies to real faces, vs real faces.
 
-        A trained discriminator calls nearly every generated face fake (sigmoid ~0.01), so
-        the raw probability reads 0% everywhere; ranked against REALISM_CALIBRATION_N faces
-        of fixed seeds it says "more convincing than 80% of this model's faces", which moves
-        as sliders move. The calibration is computed once per renderer (~0.3 s at 64 px).
-        None without a discriminator.
+        `facestudio.metrics.face_realism`: mean distance to the 3 nearest real synthetic
+        faces in the quality metric's feature space, as the share of real faces lying at
+        least as far (a typical real face reads ~0.5). It replaced the discriminator's rank,
+        which did not track quality (README, "Realism meter"). The real faces are encoded
+        on first use (cached on disk). None for models of other data (`has_realism_meter`).
         """
-        if self._disc is None:
+        if not self.has_realism_meter:
             return None
-        if self._realism_calibration is None:
-            z = torch.randn(REALISM_CALIBRATION_N, self.nz, generator=torch.Generator().manual_seed(0))
-            self._realism_calibration = np.sort(self._logits(z.numpy(), 1.0))
-        logits = self._logits(x, psi)
-        if logits.size == 0:
+        arr = x.detach().to("cpu").numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        faces = arr if arr.dtype == np.uint8 else self.render_batch(arr.reshape(-1, self.nz), psi)
+        if faces.size == 0:
             return None
-        ranks = np.searchsorted(self._realism_calibration, logits, side="right") / self._realism_calibration.size
-        return float(ranks.mean())
+        if self._face_realism is None:
+            from facestudio.metrics.face_realism import FaceRealism
+
+            self._face_realism = FaceRealism(self.image_size)
+        return float(self._face_realism.percentiles(faces).mean())
 
     def _logits(self, x: np.ndarray | torch.Tensor, psi: float) -> np.ndarray:
         with self._lock, torch.inference_mode():

@@ -18,7 +18,7 @@ from facestudio.ui.slider_list import SliderList
 KIND_ORDER = ("attribute", "sefa", "pca")
 KIND_TITLES = {"attribute": "Attributes", "sefa": "SeFa", "pca": "PCA"}
 KIND_HINTS = {
-    "attribute": "Directions learned for named features of the face.",
+    "attribute": "Directions learned for named features of the face. \"Fitted N\": fitted for a feature but failed an independent check, so left unnamed.",
     "sefa": "Closed-form factors of the generator's first layer (SeFa): the directions it is most sensitive to.",
     "pca": "Principal components of what the generator draws: the main ways its faces vary.",
 }

@@ -26,6 +26,7 @@ from facestudio.app_folders import gallery_dir
 from facestudio.errors import FaceStudioError
 from facestudio.models import ModelConfig, checkpoint, load_model, new_bundle
 from facestudio.models.bundle import ModelBundle
+from facestudio.latent.sampling import start_seed
 from facestudio.render.face_png import latent_from_text, latent_to_text, read_face_png, save_face_png
 from facestudio.render.renderer import Renderer
 from facestudio.ui.directions_panel import DirectionsPanel
@@ -485,7 +486,7 @@ class ExplorerWindow(QMainWindow):
         self._model_floor = self._token + 1
         nz = bundle.config.nz
         if self.session is None:  # the first model: nothing to keep or lose
-            self.session = ExplorerSession(nz, seed=0)
+            self.session = ExplorerSession(nz, seed=start_seed(bundle.config.info))
             self.session.change_model(nz, bundle.directions)
             kept = True
         else:
@@ -496,7 +497,7 @@ class ExplorerWindow(QMainWindow):
         c = bundle.config
         self.model_label.setText(f"{name}  |  {c.image_size} px  |  nz {c.nz}" + ("  |  untrained" if note else ""))
         self.model_label.setToolTip(note or (str(bundle.source) if bundle.source else ""))
-        self.realism.set_available(bundle.discriminator is not None)
+        self.realism.set_available(self.renderer.has_realism_meter)
         if not note and self.banner.text() == STARTER_NOTE:
             self.banner.dismiss()
         self._variation_bases = None
@@ -586,8 +587,8 @@ class ExplorerWindow(QMainWindow):
         latent.setflags(write=False)
         self._token += 1
         self._render.worker.submit_face(FaceJob(self.renderer, latent, self.session.state.psi, self._token,
-                                                want_realism=self.bundle.discriminator is not None))
-        if self.bundle.discriminator is not None:
+                                                want_realism=self.renderer.has_realism_meter))
+        if self.renderer.has_realism_meter:
             self.realism.set_pending()
 
     @Slot(int, object)

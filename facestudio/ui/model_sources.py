@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from facestudio.errors import ModelFileError
-from facestudio.models.checkpoint import RUN_CHECKPOINTS, RUN_EXPORT, RUN_LATEST_GOOD
+from facestudio.models import run_folder as rf
+from facestudio.models.checkpoint import FOREIGN_SUFFIXES
 
 MODEL_SUFFIXES = (".safetensors",)
-FOREIGN_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 FACE_SUFFIXES = (".png",)
 MAX_RECENT = 10
 
@@ -52,26 +51,19 @@ def run_snapshots(run_dir: str | os.PathLike) -> list[Snapshot]:
     if not folder.is_dir():
         raise ModelFileError(f"{folder} is not a folder.")
     snaps: list[Snapshot] = []
-    exported = folder / RUN_EXPORT
+    exported = folder / rf.MODEL_FILE
     if exported.is_file():
         snaps.append(_snapshot(exported, "final model"))
-    good = folder / RUN_CHECKPOINTS / RUN_LATEST_GOOD
+    good = rf.latest_good_path(folder)
     if good.is_file():
         snaps.append(_snapshot(good, "last healthy checkpoint"))
-    others = [p for p in (folder / RUN_CHECKPOINTS).glob("*.safetensors")
-              if p.is_file() and not p.name.startswith(".") and p.name != RUN_LATEST_GOOD]
-    for ckpt in sorted(others, key=_natural_key, reverse=True):
+    for ckpt in reversed(rf.checkpoint_files(folder)):
         snaps.append(_snapshot(ckpt, f"checkpoint {ckpt.stem}"))
     if not snaps:
         raise ModelFileError(
             f"{folder} holds no model.safetensors and no checkpoints/*.safetensors; is it a FaceStudio run folder?"
         )
     return snaps
-
-
-def _natural_key(path: Path) -> list:
-    """`step_1000` after `step_999`, even without zero padding."""
-    return [(1, int(part)) if part.isdigit() else (0, part) for part in re.split(r"(\d+)", path.name)]
 
 
 def _snapshot(path: Path, label: str) -> Snapshot:

@@ -1,10 +1,9 @@
-"""The discriminator's opinion of the current face, as a small gauge.
+"""How close the current face lies to real faces, as a small gauge.
 
-The discriminator was trained to tell real faces from generated ones. Its raw probability
-is near 0 for every generated face of a trained model, so the gauge shows a rank instead:
-the share of the model's own random faces the discriminator finds less real than this one
-(`Renderer.realism_percentile`). A rough, model-specific guide, not a quality score: it
-helps an artist notice when sliders push a face somewhere the model finds implausible.
+The reading is `Renderer.realism_percentile` (Qt-free, `facestudio.metrics.face_realism`):
+the share of real faces lying at least as far from the other real faces as this face
+does, in the quality metric's feature space. 50% = as close as a typical real face.
+Only for models of the built-in synthetic faces; greyed out otherwise.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
 class RealismMeter(QWidget):
-    """A horizontal gauge 0..1 with a label; greyed out when there is no discriminator."""
+    """A horizontal gauge 0..1 with a label; greyed out for models it cannot judge."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,18 +53,19 @@ class RealismMeter(QWidget):
 
     def text(self) -> str:
         if not self._available:
-            return "Realism: no discriminator in this model"
+            return "Realism: only for models of the built-in faces"
         if self._value is None:
             return "Realism: ..."
         return f"Realism {self._value * 100:.0f}%"
 
     def _update_tooltip(self) -> None:
         if not self._available:
-            self.setToolTip("This model file holds only a generator, so there is no realism estimate.")
+            self.setToolTip("The realism meter compares faces with the built-in synthetic faces, so it only "
+                            "judges models trained on them.")
         else:
-            self.setToolTip("How real the model's discriminator finds this face, ranked against the model's own "
-                            "random faces: 80% = more convincing than 80% of them (its own judgement, not a "
-                            "quality score). Low values hint that sliders pushed the face somewhere implausible.")
+            self.setToolTip("How close this face lies to real faces, as the quality metric sees them: 50% = as "
+                            "close as a typical real face, 5% = farther than 95% of real faces. Low values "
+                            "often mean a broken face (a missing eye, smeared hair); a rough guide, not a verdict.")
 
     def sizeHint(self) -> QSize:
         return QSize(240, self.height())
@@ -84,7 +84,7 @@ class RealismMeter(QWidget):
         p.drawText(QRectF(0, 0, caption_w, full.height()), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, "Realism")
         if not self._available:
             p.drawText(full.adjusted(caption_w, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                       "no discriminator in this model")
+                       "only for models of the built-in faces")
             p.end()
             return
         track = QRectF(caption_w, full.center().y() - 3, max(10.0, full.width() - caption_w - value_w), 6)

@@ -1,6 +1,6 @@
 """Follow a run folder written by another process, from the UI thread, a little at a time.
 
-`trainer.run_follower.RunFollower` does the reading (new metrics.jsonl bytes only, torn
+`facestudio.sessions.training.run_follower.RunFollower` does the reading (new metrics.jsonl bytes only, torn
 last lines kept back, new sample grids, the end of the run); this QObject polls it on a
 QTimer about twice a second. Each poll reads at most `SLICE_BYTES` (a few hundred
 records, a millisecond or two of parsing), and when a long history is still unread the
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from trainer.run_follower import RunFollower
+from facestudio.sessions.training.run_follower import RunFollower
 
 POLL_MS = 500
 SLICE_BYTES = 256 * 1024

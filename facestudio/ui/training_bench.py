@@ -142,27 +142,25 @@ def _app_run(config, dataset, runs_dir: str, threads: int, batch: int, warmup: i
 def headless_command(config, run_root: str | Path, threads: int) -> list[str]:
     """The `facestudio train` command line that trains `config` with `threads` CPU threads.
 
-    Every setting is spelled out (not left to the command's defaults), and `_headless_run`
-    parses the line back and refuses to run if it would train anything else.
+    Generated from the config (every setting with a flag spelled out, not left to the
+    command's defaults), and `_headless_run` parses the line back and refuses to run if
+    it would train anything else.
     """
-    return [sys.executable, "-m", "facestudio", "train", "--data", "synthetic", "--data-count", str(config.data_count),
-            "--size", str(config.image_size), "--nz", str(config.nz), "--ngf", str(config.ngf), "--ndf", str(config.ndf),
-            "--d-norm", config.d_norm, "--loss", config.loss, "--lr-g", repr(config.lr_g), "--lr-d", repr(config.lr_d),
-            "--beta1", repr(config.beta1), "--beta2", repr(config.beta2), "--ema", repr(config.ema_decay),
-            "--diffaugment", config.diffaugment, "--seed", str(config.seed), "--batch", str(config.batch_size),
-            "--max-steps", str(config.max_steps), "--sample-every", str(config.sample_every),
-            "--sample-count", str(config.sample_count), "--checkpoint-every", "0", "--threads", str(threads),
-            "--name", config.name, "--runs-dir", str(run_root), "--quiet"]
+    from trainer.config_flags import command_line
+
+    flags = command_line(config.replace(threads=threads, checkpoint_every=0))
+    return [sys.executable, "-m", "facestudio", "train", *flags, "--runs-dir", str(run_root), "--quiet"]
 
 
 def command_config(cmd: list[str]):
     """The TrainConfig `facestudio train` builds from `cmd` (parsed by its own parser, nothing run)."""
-    from trainer.command import _given, add_arguments
+    from trainer.command import add_arguments
     from trainer.config import TrainConfig
+    from trainer.config_flags import given_settings
 
     p = argparse.ArgumentParser()
     add_arguments(p)
-    return TrainConfig(**_given(p.parse_args(cmd[cmd.index("train") + 1:])))
+    return TrainConfig(**given_settings(p.parse_args(cmd[cmd.index("train") + 1:])))
 
 
 def _headless_run(config, runs_dir: str, threads: int, warmup: int) -> float:

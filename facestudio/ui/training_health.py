@@ -1,16 +1,18 @@
 """How the run is doing, in words: a standing verdict plus the trainer's warnings.
 
-The verdict (`trainer.health_report`) is refreshed with the curves; the warnings are
+The verdict (`facestudio.sessions.training.health_report`) is refreshed with the curves; the warnings are
 the trainer's own sentences (NaN steps skipped, rollbacks, a winning discriminator,
 collapse), each already saying what to try, listed newest first with their step.
 """
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from trainer.health_report import OK, PROBLEM, WATCH, HealthNote, overall_level
+from facestudio.sessions.training.health_report import OK, PROBLEM, WATCH, HealthNote, overall_level
 
 LEVEL_COLORS = {OK: "#6cc070", WATCH: "#d6b24f", PROBLEM: "#d65a5a"}
 LEVEL_TITLES = {OK: "Healthy", WATCH: "Worth a look", PROBLEM: "Needs attention"}
@@ -76,7 +78,7 @@ class HealthView(QFrame):
                 label.clear()
                 label.hide()
                 continue
-            label.setText(f"<span style='color:{LEVEL_COLORS[note.level]}'>\u25cf</span>&nbsp;{_escape(note.text)}")
+            label.setText(f"<span style='color:{LEVEL_COLORS[note.level]}'>\u25cf</span>&nbsp;{html.escape(note.text, quote=False)}")
             label.show()
 
     def level(self) -> str:
@@ -105,7 +107,3 @@ class HealthView(QFrame):
         item.setData(Qt.ItemDataRole.UserRole, "empty")
         item.setFlags(Qt.ItemFlag.NoItemFlags)
         self.warnings.addItem(item)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

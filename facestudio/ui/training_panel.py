@@ -21,6 +21,7 @@ or stop it: a thread cannot outlive the app, so the UI says plainly what happens
 
 from __future__ import annotations
 
+import html
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from facestudio.errors import ConfigError, FaceStudioError
+from facestudio.models import run_folder as rf
 from facestudio.ui.message_banner import MessageBanner
 from facestudio.app_folders import default_runs_dir
 from facestudio.ui.run_watcher import RunWatcher
@@ -41,9 +43,9 @@ from facestudio.ui.training_health import HealthView
 from facestudio.ui.training_plots import TrainingPlots
 from facestudio.ui.training_setup import TrainingSetup
 from facestudio.ui.training_worker import TrainingRequest, TrainingThread, bundle_from_snapshot
-from trainer.health_report import describe_health
-from trainer.metric_series import MetricSeries
-from trainer.run_progress import RunProgress, format_duration, plan_of_run
+from facestudio.sessions.training.health_report import describe_health
+from facestudio.sessions.training.metric_series import MetricSeries
+from facestudio.sessions.training.run_progress import RunProgress, format_duration, plan_of_run
 
 REFRESH_HZ = 5
 #: Records added to the curves per turn of the event loop when a long history arrives
@@ -82,6 +84,7 @@ class TrainingPanel(QWidget):
         self._skipped_steps: list[int] = []
         self._diversity: float | None = None
         self._collapse = (0.2, 500)  # the run's collapse_threshold and collapse_warmup
+        self._d_win_steps = 100  # the run's d_win_steps: D(G(z)) < 0.02 this long is an outright win
         self._pending_start = False
         self._closed = False
         self._latest: dict[str, Any] = {}
@@ -89,6 +92,7 @@ class TrainingPanel(QWidget):
         self.training = TrainingThread(threads)
         w = self.training.worker
         w.preparing.connect(self._on_preparing)
+        w.prepareProgress.connect(self._on_prepare_progress)
         w.started.connect(self._on_started)
         w.metrics.connect(self._on_metrics)
         w.samples.connect(self._on_samples)
@@ -318,11 +322,10 @@ class TrainingPanel(QWidget):
     def resume_run(self, run: str | Path) -> bool:
         """Continue `run` from its newest checkpoint for the budget set in the form."""
         from trainer import read_run_config
-        from trainer.run_dir import resolve_resume_target
 
         try:
-            folder, _ = resolve_resume_target(run)  # says so when it is no run folder at all
-            if not _has_checkpoint(run):
+            folder, _ = rf.resolve_resume_target(run)  # says so when it is no run folder at all
+            if not rf.has_checkpoint(run):
                 raise ConfigError(f"{run} holds no checkpoint yet (training stopped before its first one); start a new run.")
             read_run_config(folder)
         except FaceStudioError as exc:
@@ -373,7 +376,7 @@ class TrainingPanel(QWidget):
             return False
         if self._run_dir is None:
             return False
-        path = _newest_model_file(self._run_dir)
+        path = rf.newest_model_file(self._run_dir)
         if path is None:
             self.show_message(f"{self._run_dir.name} has no checkpoint yet; the first one appears after "
                               f"{'the first checkpoint interval' if self._mode == 'follow' else 'a few steps'}.", "info")
@@ -463,6 +466,15 @@ class TrainingPanel(QWidget):
         if not self._closed:
             self.run_label.setText(text)
 
+    @Slot(int, int)
+    def _on_prepare_progress(self, done: int, total: int) -> None:
+        """The data set's real progress on the bar while preparing (the run's own progress replaces it)."""
+        if self._closed or self._state != "preparing" or total <= 0:
+            return
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(int(1000 * min(done, total) / total))
+        self.left_label.setText(f"{done:,} of {total:,} images ready")
+
     @Slot(dict)
     def _on_started(self, info: dict) -> None:
         if self._closed:
@@ -472,6 +484,7 @@ class TrainingPanel(QWidget):
         self.plots.set_planned_steps(self.progress.planned_steps)
         config = info.get("config") or {}
         self._collapse = (float(config.get("collapse_threshold", 0.2)), int(config.get("collapse_warmup", 500)))
+        self._d_win_steps = int(config.get("d_win_steps", 100))
         self.plots.set_collapse_threshold(self._collapse[0])
         history = info.get("history") or []
         if history:
@@ -646,7 +659,8 @@ class TrainingPanel(QWidget):
         self.health.set_notes(describe_health(
             step=step, d_real=float(d_real), d_fake=float(d_fake), diversity=self._diversity,
             skipped_steps=len(self._skipped_steps), recent_skips=recent,
-            collapse_threshold=self._collapse[0], collapse_warmup=self._collapse[1]))
+            collapse_threshold=self._collapse[0], collapse_warmup=self._collapse[1],
+            d_win_streak=int(self._latest.get("d_win_streak") or 0), d_win_steps=self._d_win_steps))
 
     def _reset_views(self) -> None:
         self._backlog = []
@@ -663,7 +677,7 @@ class TrainingPanel(QWidget):
 
     def _show_run_dir(self, text: str, run: Path) -> None:
         url = QUrl.fromLocalFile(str(run)).toString()
-        self.run_label.setText(f"{_escape(text)} &nbsp; <a href='{url}' style='color:#7fb0e6'>open folder</a>")
+        self.run_label.setText(f"{html.escape(text, quote=False)} &nbsp; <a href='{url}' style='color:#7fb0e6'>open folder</a>")
         self.run_label.setTextFormat(Qt.TextFormat.RichText)
         self.run_label.setToolTip(str(run))
 
@@ -717,7 +731,7 @@ class TrainingPanel(QWidget):
         run = result.get("run_dir")
         if not run or result.get("reason") != "stopped":
             return None  # it failed, or its budget ran out just as the window closed: nothing left to do
-        from trainer.background_run import continue_in_background
+        from facestudio.sessions.training.background_run import continue_in_background
 
         try:
             proc = continue_in_background(run, minutes_left)
@@ -761,27 +775,8 @@ class TrainingWindow(QMainWindow):
 
 
 # ---------------------------------------------------------------------- run folder helpers (Qt-free)
-def _has_checkpoint(run: str | Path) -> bool:
-    from trainer import run_dir as rd
-
-    folder = Path(run)
-    return bool(rd.list_checkpoints(folder)) or (folder.is_file() and folder.parent.name == rd.CHECKPOINTS)
-
-
-def _newest_model_file(run: Path) -> Path | None:
-    """The freshest weights of a run: its newest checkpoint, or the exported model when that is newer."""
-    from trainer import run_dir as rd
-
-    candidates = [p for p in (run / rd.MODEL_FILE, *rd.list_checkpoints(run)[-1:]) if p.is_file()]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda p: (p.stat().st_mtime, p.name == rd.MODEL_FILE))
-
-
 def _checkpoint_step_label(path: Path) -> str:
-    from trainer import run_dir as rd
-
-    step = rd.checkpoint_step(path)
+    step = rf.checkpoint_step(path)
     return f"{step:,}" if step is not None else ""
 
 
@@ -793,7 +788,3 @@ def _collapse_settings(run: Path) -> tuple[float, int]:
         return float(config.collapse_threshold), int(config.collapse_warmup)
     except FaceStudioError:
         return 0.2, 500
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

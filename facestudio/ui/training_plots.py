@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from facestudio.atomic_file import atomic_write_bytes, atomic_write_text
 from facestudio.ui.qt_images import png_bytes
-from trainer.metric_series import MetricSeries
+from facestudio.sessions.training.metric_series import MetricSeries
 
 REFRESH_HZ = 5
 BACKGROUND = "#1f1f21"

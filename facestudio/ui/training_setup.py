@@ -2,16 +2,18 @@
 
 The data check comes first: choosing a folder counts its usable images, lists every
 skipped file with its reason and shows a preview, and the form then fills in settings
-suited to that many images (`trainer.suggested_settings`), each with its reason as the
+suited to that many images (`facestudio.sessions.training.suggested_settings`), each with its reason as the
 tooltip. The checking itself happens on the training thread; this form only asks for
 it (`checkRequested`) and shows the answer.
 
 `config()` turns the form into a `TrainConfig`, whose validation supplies the sentence
-when a value cannot train.
+when a value cannot train. Defaults, ranges and choices come from the TrainConfig fields
+(`TrainConfig.setting`), the same ones the command line uses.
 """
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 from typing import Any
@@ -24,10 +26,17 @@ from PySide6.QtWidgets import (
 )
 
 from facestudio.ui.qt_images import qpixmap_from_rgb
-from trainer.config import TrainConfig
-from trainer.suggested_settings import suggest_settings
+from facestudio.sessions.training.suggested_settings import suggest_settings
+from trainer.config import DEFAULT_SYNTHETIC_COUNT, TrainConfig
 
-DEFAULT_SYNTHETIC = 10_000
+DEFAULT_SYNTHETIC = DEFAULT_SYNTHETIC_COUNT
+#: The form needs a budget where the command line may have none: these start it.
+DEFAULT_STEPS = 5000
+DEFAULT_MINUTES = 30.0
+#: Largest built-in data set the form offers (rendering more takes minutes).
+MAX_SYNTHETIC = 200_000
+#: Words beside the choices of some settings.
+CHOICE_LABELS = {"bce": "bce (DCGAN tutorial)", "auto": "auto (on for small data sets)"}
 PREVIEW_SIDE = 200
 SYNTHETIC = "synthetic"
 
@@ -50,6 +59,33 @@ TIPS = {
     "name": "Name of the run folder and of the model.",
     "runs_dir": "Each run gets its own numbered folder in here (config, metrics, samples, checkpoints, model).",
 }
+
+
+def _spin(name: str, spin: QSpinBox | QDoubleSpinBox | None = None, decimals: int = 0) -> QSpinBox | QDoubleSpinBox:
+    """A spin box for TrainConfig field `name`: its valid range (as far as the box can hold) and its default."""
+    spec, default = TrainConfig.setting(name), TrainConfig.default(name)
+    if spin is None:
+        spin = QDoubleSpinBox() if decimals else QSpinBox()
+    if decimals:
+        spin.setDecimals(decimals)
+    step = 10.0**-decimals if decimals else 1
+    lo = spec.lo + step if spec.lo_open else spec.lo
+    hi = spec.hi if spec.hi is not None else 2**31 - 1
+    if not decimals:
+        lo, hi = int(lo), int(min(hi, 2**31 - 1))  # a QSpinBox holds 32-bit numbers
+    spin.setRange(lo, hi)
+    if default is not None:
+        spin.setValue(default)
+    return spin
+
+
+def _choices(name: str) -> QComboBox:
+    """A combo box of TrainConfig field `name`'s choices, on its default."""
+    combo = QComboBox()
+    for value in TrainConfig.setting(name).choices:
+        combo.addItem(CHOICE_LABELS.get(value, f"{value} x {value} px" if name == "image_size" else str(value)), value)
+    combo.setCurrentIndex(combo.findData(TrainConfig.default(name)))
+    return combo
 
 
 def _form() -> QFormLayout:
@@ -92,7 +128,7 @@ class TrainingSetup(QWidget):
         self.synthetic_radio = QRadioButton("Built-in synthetic faces")
         self.synthetic_radio.setToolTip("Drawn faces that come with FaceStudio: a quick way to see a GAN learn.")
         self.synthetic_count = QSpinBox()
-        self.synthetic_count.setRange(16, 200_000)
+        self.synthetic_count.setRange(int(TrainConfig.setting("data_count").lo), MAX_SYNTHETIC)
         self.synthetic_count.setSingleStep(1000)
         self.synthetic_count.setGroupSeparatorShown(True)
         self.synthetic_count.setValue(DEFAULT_SYNTHETIC)
@@ -153,28 +189,16 @@ class TrainingSetup(QWidget):
     def _build_training(self) -> QGroupBox:
         box = QGroupBox("Training")
         form = _form()
-        self.size_combo = QComboBox()
-        for size in (32, 64, 128):
-            self.size_combo.addItem(f"{size} x {size} px", size)
-        self.size_combo.setCurrentIndex(1)
-        self.batch_spin = QSpinBox()
-        self.batch_spin.setRange(2, 1024)
-        self.batch_spin.setValue(64)
-        self.lr_g_spin = self._lr_spin()
-        self.lr_d_spin = self._lr_spin()
-        self.loss_combo = QComboBox()
-        self.loss_combo.addItem("bce (DCGAN tutorial)", "bce")
-        self.loss_combo.addItem("hinge", "hinge")
-        self.diffaugment_combo = QComboBox()
-        self.diffaugment_combo.addItem("auto (on for small data sets)", "auto")
-        self.diffaugment_combo.addItem("on", "on")
-        self.diffaugment_combo.addItem("off", "off")
-        self.ema_spin = QDoubleSpinBox()
-        self.ema_spin.setDecimals(4)
-        self.ema_spin.setRange(0.0, 0.9999)
+        self.size_combo = _choices("image_size")
+        self.batch_spin = _spin("batch_size")
+        self.lr_g_spin = self._lr_spin("lr_g")
+        self.lr_d_spin = self._lr_spin("lr_d")
+        self.loss_combo = _choices("loss")
+        self.diffaugment_combo = _choices("diffaugment")
+        self.ema_spin = _spin("ema_decay", decimals=5)
         self.ema_spin.setSingleStep(0.001)
-        self.ema_spin.setValue(0.999)
         self.flip_check = QCheckBox("Also learn from mirrored copies")
+        self.flip_check.setChecked(TrainConfig.default("flip"))
         lr_row = QHBoxLayout()
         lr_row.addWidget(QLabel("G"))
         lr_row.addWidget(self.lr_g_spin, 1)
@@ -202,15 +226,12 @@ class TrainingSetup(QWidget):
         group.addButton(self.steps_radio)
         group.addButton(self.minutes_radio)
         self.steps_radio.setChecked(True)
-        self.steps_spin = QSpinBox()
-        self.steps_spin.setRange(1, 10_000_000)
+        self.steps_spin = _spin("max_steps")
         self.steps_spin.setGroupSeparatorShown(True)
         self.steps_spin.setSingleStep(500)
-        self.steps_spin.setValue(5000)
-        self.minutes_spin = QDoubleSpinBox()
-        self.minutes_spin.setRange(0.1, 100_000)
-        self.minutes_spin.setDecimals(1)
-        self.minutes_spin.setValue(30.0)
+        self.steps_spin.setValue(DEFAULT_STEPS)
+        self.minutes_spin = _spin("minutes", decimals=1)
+        self.minutes_spin.setValue(DEFAULT_MINUTES)
         self.steps_radio.toggled.connect(self._on_budget_toggled)
         row = QHBoxLayout(box)
         row.addWidget(self.steps_radio)
@@ -225,21 +246,14 @@ class TrainingSetup(QWidget):
     def _build_advanced(self) -> QGroupBox:
         box = QGroupBox("Network and files")
         form = _form()
-        self.nz_spin = QSpinBox()
-        self.nz_spin.setRange(1, 4096)
-        self.nz_spin.setValue(100)
-        self.width_spin = QSpinBox()
-        self.width_spin.setRange(4, 512)
-        self.width_spin.setValue(64)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
-        self.sample_every_spin = QSpinBox()
-        self.sample_every_spin.setRange(1, 1_000_000)
-        self.sample_every_spin.setValue(500)
-        self.checkpoint_every_spin = QSpinBox()
-        self.checkpoint_every_spin.setRange(1, 1_000_000)
-        self.checkpoint_every_spin.setValue(1000)
-        self.name_edit = QLineEdit("dcgan")
+        self.nz_spin = _spin("nz")
+        self.width_spin = _spin("ngf")  # one width for both networks (ngf = ndf)
+        self.seed_spin = _spin("seed")
+        self.sample_every_spin = _spin("sample_every")
+        self.checkpoint_every_spin = _spin("checkpoint_every")
+        for spin in (self.sample_every_spin, self.checkpoint_every_spin):
+            spin.setSpecialValueText("only at the end")  # 0
+        self.name_edit = QLineEdit(TrainConfig.default("name"))
         net_row = QHBoxLayout()
         net_row.addWidget(QLabel("latent"))
         net_row.addWidget(self.nz_spin, 1)
@@ -274,12 +288,9 @@ class TrainingSetup(QWidget):
         return box
 
     @staticmethod
-    def _lr_spin() -> QDoubleSpinBox:
-        spin = QDoubleSpinBox()
-        spin.setDecimals(5)
-        spin.setRange(0.00001, 0.01)
+    def _lr_spin(name: str) -> QDoubleSpinBox:
+        spin = _spin(name, decimals=5)
         spin.setSingleStep(0.00005)
-        spin.setValue(0.0002)
         return spin
 
     # ================================================================ data source
@@ -356,7 +367,7 @@ class TrainingSetup(QWidget):
             return
         self._check = None
         self._checking = None
-        self.data_summary.setText(f"<span style='color:#e07070'>{_escape(text)}</span>")
+        self.data_summary.setText(f"<span style='color:#e07070'>{html.escape(text, quote=False)}</span>")
         self._show_preview(None)
         self.skipped_list.hide()
 
@@ -457,7 +468,6 @@ class TrainingSetup(QWidget):
             diffaugment=self.diffaugment_combo.currentData(), seed=int(self.seed_spin.value()),
             max_steps=int(amount) if kind == "steps" else None, minutes=float(amount) if kind == "minutes" else None,
             sample_every=int(self.sample_every_spin.value()), checkpoint_every=int(self.checkpoint_every_spin.value()),
-            sample_count=64,
         )
 
     def runs_dir(self) -> str:
@@ -510,7 +520,3 @@ class TrainingSetup(QWidget):
         pix = qpixmap_from_rgb(np.asarray(grid, dtype=np.uint8))
         self.preview.setPixmap(pix.scaled(PREVIEW_SIDE, PREVIEW_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
                                           Qt.TransformationMode.SmoothTransformation))
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

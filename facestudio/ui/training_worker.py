@@ -30,6 +30,7 @@ from facestudio.errors import FaceStudioError
 from facestudio.models.bundle import ModelBundle
 from facestudio.models.config import ModelConfig
 from facestudio.models.networks import Generator
+from facestudio.models import run_folder as rf
 from facestudio.ui.worker_thread import WorkerThread
 
 #: Most metric emissions per second (records in between are batched).
@@ -68,19 +69,14 @@ def bundle_from_snapshot(snapshot: dict[str, Any]) -> ModelBundle:
 
 def newest_checkpoint_step(run: str | Path) -> int:
     """Step of the newest checkpoint a resume of `run` (folder or checkpoint file) starts from."""
-    from trainer import run_dir as rd
-
-    folder, chosen = rd.resolve_resume_target(run)
-    if chosen is not None:
-        return rd.checkpoint_step(chosen) or 0
-    found = rd.list_checkpoints(folder)
-    return (rd.checkpoint_step(found[-1]) or 0) if found else 0
+    return rf.newest_checkpoint_step(run)
 
 
 class TrainingWorker(QObject):
     """Lives in the training thread; runs one session (or one data check) at a time."""
 
     preparing = Signal(str)  # what is being prepared before the first step (a sentence)
+    prepareProgress = Signal(int, int)  # images prepared so far, of how many
     started = Signal(dict)  # run_dir, step, planned_steps, seconds, minutes, n_images, data, augment, config, threads, history, samples
     metrics = Signal(list)  # metric records (dicts) since the previous emission
     samples = Signal(dict)  # step, grid (uint8 HxWx3 copy), path, diversity
@@ -197,11 +193,13 @@ class TrainingWorker(QObject):
             self._buffer = []
             self._busy.clear()
 
+    def _on_prepare_progress(self, done: int, total: int) -> None:
+        self.prepareProgress.emit(int(done), int(total))
+
     def _train_session(self, request: TrainingRequest) -> None:
         from trainer import Trainer
         from trainer.metrics_log import read_metrics
-        from trainer.run_dir import METRICS_FILE
-        from trainer.run_follower import sample_steps
+        from facestudio.sessions.training.run_follower import sample_steps
 
         torch.set_num_threads(int(request.threads or self.default_threads))
         if request.resume:
@@ -209,12 +207,12 @@ class TrainingWorker(QObject):
             if request.extra_steps is not None:
                 changes["max_steps"] = newest_checkpoint_step(request.resume) + int(request.extra_steps)
             self.preparing.emit(f"Opening {Path(request.resume).name} and its training images...")
-            trainer = Trainer.resume(request.resume, request.dataset, **changes)
+            trainer = Trainer.resume(request.resume, request.dataset, prepare_progress=self._on_prepare_progress, **changes)
         else:
             config = request.config
             what = "the built-in faces" if str(config.data).lower() == "synthetic" else Path(config.data).name
             self.preparing.emit(f"Preparing {what} at {config.image_size} px (cached after the first time)...")
-            trainer = Trainer(config, request.dataset, runs_dir=request.runs_dir)
+            trainer = Trainer(config, request.dataset, runs_dir=request.runs_dir, prepare_progress=self._on_prepare_progress)
         for event, fn in (("metrics", self._on_metrics), ("samples", self._on_samples), ("status", self._on_status),
                           ("warning", self._on_warning), ("checkpoint", self._on_checkpoint)):
             trainer.add_callback(event, fn)
@@ -222,7 +220,7 @@ class TrainingWorker(QObject):
         history: list[dict[str, Any]] = []
         grids: list[tuple[int, str]] = []
         if request.resume and trainer.run_dir is not None:  # what the run did before this session
-            history = [r for r in read_metrics(trainer.run_dir / METRICS_FILE) if isinstance(r.get("step"), int) and r["step"] <= step]
+            history = [r for r in read_metrics(trainer.run_dir / rf.METRICS_FILE) if isinstance(r.get("step"), int) and r["step"] <= step]
             grids = [(s, str(p)) for s, p in sample_steps(trainer.run_dir) if s <= step]
         c = trainer.config
         self.started.emit({
@@ -242,7 +240,7 @@ class TrainingWorker(QObject):
         result = trainer.run()
         self._flush()
         self.last_result = {
-            "run_dir": str(result.run_dir) if result.run_dir else None, "step": result.step, "reason": result.reason,
+            "run_dir": str(result.run_dir) if result.run_dir else None, "step": result.step, "reason": str(result.reason),
             "model_path": str(result.model_path) if result.model_path else None,
             "checkpoint_path": str(result.checkpoint_path) if result.checkpoint_path else None,
             "warnings": list(result.warnings),
@@ -314,11 +312,12 @@ def _snapshot_payload(trainer) -> dict[str, Any]:
 
 
 def _preview_grid(tiles: list[np.ndarray]) -> np.ndarray | None:
+    from facestudio.pixels import to_float
     from trainer.sample_grid import make_grid
 
     if not tiles:
         return None
-    stack = torch.from_numpy(np.stack(tiles)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    stack = to_float(torch.from_numpy(np.stack(tiles)).permute(0, 3, 1, 2))
     return make_grid(stack, columns=4)
 
 

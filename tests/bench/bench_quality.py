@@ -5,7 +5,7 @@ Run:  nice -n 5 python tests/bench/bench_quality.py [--cpu-minutes 10] [--n 5000
 temporary folder, trains the tutorial loop (tests/bench/reference_dcgan.py, unmodified)
 for as many iterations as fill the CPU budget, gives FaceStudio's Trainer exactly the
 CPU time the tutorial used, and scores both generators with `facestudio.metrics.evaluate`
-(n faces each). Prints both Frechet distances and their ratio (target <= 0.6). Settings,
+(n faces each). Prints both Frechet distances and their ratio (target <= 0.5). Settings,
 budget and step counts are part of the output; see trainer/quality_bench.py for the
 fairness rules. Long: about 2 x the budget in CPU time plus ~5 CPU-minutes of scoring.
 """

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trainer import run_dir as rd
+from facestudio.models import run_folder as rd
 
 
 def format_duration(seconds: float | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from trainer.config import DIFFAUGMENT_AUTO_BELOW
+from trainer.config import DIFFAUGMENT_AUTO_BELOW, TrainConfig
 
 
 @dataclass
@@ -50,15 +50,15 @@ def suggest_settings(n_images: int, image_size: int = 64) -> SuggestedSettings:
     put("max_steps", steps,
         f"About {epochs} passes over {n:,} images at batch {batch}. Faces usually show their shape after a "
         "few thousand steps; more steps sharpen them. Training can be stopped at any time and resumed later.")
-    put("lr_g", 2e-4, "Generator learning rate: 2e-4 with Adam beta1 0.5 is the DCGAN paper's setting and rarely needs changing. "
+    put("lr_g", TrainConfig.default("lr_g"), "Generator learning rate: 2e-4 with Adam beta1 0.5 is the DCGAN paper's setting and rarely needs changing. "
         "Lower it (1e-4) if the losses swing wildly or the samples flicker.")
-    put("lr_d", 2e-4, "Discriminator learning rate. If the discriminator wins outright (D(x) near 1, D(G(z)) near 0), "
+    put("lr_d", TrainConfig.default("lr_d"), "Discriminator learning rate. If the discriminator wins outright (D(x) near 1, D(G(z)) near 0), "
         "lower this one first.")
-    ema = 0.99 if steps < 3000 else 0.999
+    ema = TrainConfig.default("ema_decay")  # the command line's default too
     put("ema_decay", ema,
         "The samples and the exported model use a moving average of the generator's weights, which gives calmer, "
         f"better faces. {ema} averages over roughly the last {round(1 / (1 - ema))} steps; 0 turns it off.")
-    put("loss", "bce", "bce is the DCGAN tutorial's loss; hinge can be steadier on small data sets.")
+    put("loss", TrainConfig.default("loss"), "bce is the DCGAN tutorial's loss; hinge can be steadier on small data sets.")
     put("sample_every", max(20, steps // 40 // 10 * 10),
         "Steps between sample grids: about 40 pictures over the run for the timeline.")
     put("checkpoint_every", max(100, steps // 10 // 100 * 100),

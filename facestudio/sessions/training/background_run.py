@@ -16,10 +16,7 @@ import sys
 from pathlib import Path
 
 from facestudio.errors import ConfigError, DiskWriteError
-from trainer import run_dir as rd
-
-#: Output of the background process (its own progress lines and any error), beside log.txt.
-BACKGROUND_LOG = "background.txt"
+from facestudio.models import run_folder as rd
 
 
 def background_command(run: str | Path, minutes: float | None = None, python: str | None = None) -> list[str]:
@@ -40,7 +37,7 @@ def continue_in_background(run: str | Path, minutes: float | None = None, python
     if not rd.list_checkpoints(run):
         raise ConfigError(f"{run} has no checkpoint yet, so there is nothing to continue from; start the run again instead.")
     try:
-        out = open(run / BACKGROUND_LOG, "ab")  # an append-only log, like log.txt
+        out = open(run / rd.BACKGROUND_LOG, "ab")  # an append-only log, like log.txt
     except OSError as exc:
         raise DiskWriteError(f"Cannot write to the run folder {run}: {exc.strerror or exc}.") from None
     kwargs: dict = {}

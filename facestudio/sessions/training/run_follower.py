@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from facestudio.errors import ConfigError
-from trainer import run_dir as rd
+from facestudio.models import run_folder as rd
 
 #: Bytes of metrics.jsonl read per poll (about 6,000 records): catching up with a long
 #: run takes a few polls instead of one long stall of the UI.
 MAX_BYTES = 2 * 1024 * 1024
-_SAMPLE_RE = re.compile(r"^step_(\d{7,})\.png$")
 _LOG_TAIL = 4096
 
 
@@ -50,9 +48,9 @@ def sample_steps(run: Path) -> list[tuple[int, Path]]:
     except OSError:
         return []
     for entry in entries:
-        m = _SAMPLE_RE.match(entry.name)
-        if m:
-            found.append((int(m.group(1)), Path(entry.path)))
+        step = rd.sample_step(entry.name)
+        if step is not None:
+            found.append((step, Path(entry.path)))
     return sorted(found)
 
 

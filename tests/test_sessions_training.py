@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from facestudio.errors import ConfigError
-from trainer.background_run import background_command, continue_in_background
+from facestudio.sessions.training.background_run import background_command, continue_in_background
+from facestudio.sessions.training.health_report import OK, PROBLEM, WATCH, describe_health, overall_level
+from facestudio.sessions.training.metric_series import MetricSeries
+from facestudio.sessions.training.run_follower import RunFollower, run_ended, sample_steps
+from facestudio.sessions.training.run_progress import RunProgress, format_duration, plan_of_run
+from facestudio.sessions.training.suggested_settings import suggest_settings
 from trainer.config import TrainConfig
-from trainer.health_report import OK, PROBLEM, WATCH, describe_health, overall_level
-from trainer.metric_series import MetricSeries
-from trainer.run_follower import RunFollower, run_ended, sample_steps
-from trainer.run_progress import RunProgress, format_duration, plan_of_run
-from trainer.suggested_settings import suggest_settings
 
 
 def rec(step, **kw):
@@ -188,3 +188,11 @@ def test_the_background_command_resumes_the_run_with_what_is_left(tmp_path):
     assert "--minutes" not in background_command(run)
     with pytest.raises(ConfigError, match="no checkpoint"):
         continue_in_background(run)
+
+
+def test_an_outright_discriminator_win_is_a_problem_in_plain_words_at_any_step():
+    notes = describe_health(step=40, d_real=0.7, d_fake=0.0, diversity=None, d_win_streak=100, d_win_steps=100)
+    contest = next(n for n in notes if n.topic == "contest")
+    assert contest.level == PROBLEM and "winning outright" in contest.text and "DiffAugment on" in contest.text
+    short = describe_health(step=40, d_real=0.7, d_fake=0.0, diversity=None, d_win_streak=99, d_win_steps=100)
+    assert next(n for n in short if n.topic == "contest").level != PROBLEM

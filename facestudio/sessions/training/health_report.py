@@ -47,13 +47,16 @@ def describe_health(
     recent_skips: int = 0,
     collapse_threshold: float = 0.2,
     collapse_warmup: int = 500,
+    d_win_streak: int = 0,
+    d_win_steps: int = 100,
 ) -> list[HealthNote]:
     """Notes on stability (NaN steps), the G/D contest and sample variety, worst first.
 
     `d_real`/`d_fake` are smoothed mean D(x)/D(G(z)) probabilities; `diversity` the last
     sample grid's diversity as a share of the training images' (None: not measured yet);
     `skipped_steps` updates skipped for NaN/Inf over the run, `recent_skips` in the last
-    few hundred steps. Before `collapse_warmup` steps low variety is expected (an
+    few hundred steps; `d_win_streak` the trainer's count of steps in a row with D(G(z))
+    near 0 (an outright win once it reaches `d_win_steps`, at any step). Before `collapse_warmup` steps low variety is expected (an
     untrained generator draws near-identical blobs) and is only worth watching.
     """
     notes: list[HealthNote] = []
@@ -71,6 +74,12 @@ def describe_health(
 
     if not (_finite(d_real) and _finite(d_fake)):
         notes.append(HealthNote(OK, "contest", "The discriminator's verdicts appear after the first steps."))
+    elif d_win_streak >= d_win_steps:
+        notes.append(HealthNote(PROBLEM, "contest",
+                                f"The discriminator is winning outright: for {d_win_streak:,} steps it has called every "
+                                f"generated face fake (D(G(z)) {d_fake:.2f}), so the generator learns almost nothing and the "
+                                "samples will stay noise. Stop and start again with the default settings (32 px, hinge "
+                                "loss, DiffAugment on), or switch DiffAugment on."))
     elif d_real > D_WIN_REAL and d_fake < D_WIN_FAKE and step >= SETTLING_STEPS:
         notes.append(HealthNote(WATCH, "contest",
                                 f"The discriminator is winning easily (D(x) {d_real:.2f}, D(G(z)) {d_fake:.2f}): it tells "

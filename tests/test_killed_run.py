@@ -21,7 +21,7 @@ import pytest
 from safetensors import safe_open
 
 from facestudio.models import load_model
-from facestudio.models.checkpoint import resolve_run_dir
+from facestudio.models.run_folder import model_file_of_run as resolve_run_dir
 
 pytestmark = pytest.mark.slow
 

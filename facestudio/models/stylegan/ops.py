@@ -69,10 +69,10 @@ class FullyConnected(nn.Module):
 # ---------------------------------------------------------------- FIR resampling
 def design_fir(taps: list[float] | None) -> torch.Tensor:
     """A normalised separable 2-D low-pass from 1-D taps (the outer product, summing to 1)."""
-    f = torch.as_tensor([1.0, 1.0] if taps is None else taps, dtype=torch.float32)
-    if f.dim() == 1:
-        f = f.outer(f)
-    return f / f.sum()
+    f = np.asarray([1.0, 1.0] if taps is None else taps, dtype=np.float64)
+    if f.ndim == 1:
+        f = np.outer(f, f)  # numpy: torch's outer on the meta device would import the compiler
+    return torch.tensor(f / f.sum(), dtype=torch.float32)
 
 
 def _separable(f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:

@@ -92,7 +92,7 @@ def truncate_w(generator: TwoStageGenerator, ws: np.ndarray, psi: float = 1.0, c
     """W+ faces (num_ws, w_dim) or (N, num_ws, w_dim) pulled towards w_avg on layers [0, cutoff)."""
     arr = np.asarray(ws, dtype=np.float32)
     single = arr.ndim == 2
-    t = torch.from_numpy(np.ascontiguousarray(arr[None] if single else arr))
+    t = torch.from_numpy(np.array(arr[None] if single else arr))
     out = truncate_ws(t, generator.w_avg, _psi(psi), _cutoff(generator, cutoff)).numpy().astype(np.float32, copy=True)
     return out[0] if single else out
 

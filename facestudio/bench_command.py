@@ -17,6 +17,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "latency": ("facestudio.ui.latency_bench", "slider -> pixmap latency, Renderer.render, startup, memory"),
     "ui": ("facestudio.ui.training_bench", "event-loop lag while training in the app, app vs headless speed"),
     "morph": ("facestudio.render.morph_bench", "interpolation strip rendering time"),
+    "progressive": ("facestudio.render.progressive_bench", "style models: bare synthesis vs full render vs preview, move/rest latency"),
     "quality": ("trainer.quality_bench", "Frechet distance at equal CPU time: FaceStudio's trainer vs the DCGAN-tutorial loop"),
 }
 

@@ -9,7 +9,12 @@ know are run as an eager eval-mode copy instead (`inference_path` says which).
 A renderer holds its own copy of the weights, taken when it is built, so a model still
 training in another thread can neither tear a frame nor change it mid-drag; build a new
 renderer to see new weights. Every call takes a lock: one renderer can be shared by the
-GUI thread and a render worker. Newest-request-wins scheduling is `LatestRequest`.
+GUI thread and a render worker. Newest-request-wins scheduling is `LatestRequest`; the
+preview-while-moving policy is `facestudio.render.progressive`.
+
+Style-based models are drawn from W+ styles with `render_ws` (any face space goes
+through `facestudio.latent.spaces.wplus_batch` first); `render_ws(..., resolution=r)`
+asks for one of the generator's cheap `preview_resolutions` (only the layers up to r).
 """
 
 from __future__ import annotations
@@ -122,6 +127,56 @@ class Renderer:
                 part = zt[start : start + self.max_batch]
                 out[start : start + part.shape[0]] = tensor_to_uint8(self._forward(part))
         return out
+
+    # ------------------------------------------------------------ W+ styles
+    @property
+    def num_ws(self) -> int:
+        return self.bundle.viewing_generator.num_ws
+
+    @property
+    def w_dim(self) -> int:
+        return self.bundle.viewing_generator.w_dim
+
+    @property
+    def preview_resolutions(self) -> tuple[int, ...]:
+        return tuple(self.bundle.viewing_generator.preview_resolutions)
+
+    def _styles(self, ws: np.ndarray | torch.Tensor) -> torch.Tensor:
+        arr = ws.detach().to("cpu").numpy() if isinstance(ws, torch.Tensor) else np.asarray(ws)
+        if arr.ndim == 2:
+            arr = arr[None]
+        if arr.ndim != 3 or arr.shape[1:] != (self.num_ws, self.w_dim) or arr.dtype.kind != "f":
+            raise ValueError(f"This model draws from styles of shape ({self.num_ws}, {self.w_dim}) or (N, {self.num_ws}, {self.w_dim}); got {arr.dtype} {arr.shape}.")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("The styles contain NaN or infinite values.")
+        return torch.from_numpy(np.array(arr, dtype=np.float32))
+
+    @torch.inference_mode()
+    def _synthesise(self, ws: torch.Tensor, resolution: int | None) -> torch.Tensor:
+        ws = ws.to(self.device)
+        if self.inference_path == "folded":  # DCGAN: W = Z, one layer
+            return self._net(ws[:, 0])
+        if resolution is None or resolution == self.image_size:
+            return self._net.synthesis(ws)
+        if resolution not in self.preview_resolutions:
+            raise ValueError(f"This model has no {resolution} px preview; it offers {self.preview_resolutions or 'none'}.")
+        return self._net.synthesis_preview(ws, resolution)
+
+    def render_ws(self, ws: np.ndarray | torch.Tensor, resolution: int | None = None) -> np.ndarray:
+        """Faces from W+ styles (num_ws, w_dim) or (N, num_ws, w_dim): uint8 (N, H, W, 3).
+
+        `resolution` None is the full image; a value from `preview_resolutions` computes
+        only the layers that picture needs.
+        """
+        wt = self._styles(ws)
+        parts = []
+        with self._lock:
+            for part in wt.split(self.max_batch):
+                parts.append(tensor_to_uint8(self._synthesise(part, resolution).to("cpu")))
+        if not parts:
+            size = resolution or self.image_size
+            return np.zeros((0, size, size, 3), dtype=np.uint8)
+        return np.concatenate(parts)
 
     # ------------------------------------------------------------ realism
     def _discriminator_input(self, x: np.ndarray | torch.Tensor, psi: float) -> torch.Tensor | None:

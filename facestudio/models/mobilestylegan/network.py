@@ -4,13 +4,18 @@ MobileStyleGAN replaces StyleGAN2's upsampling convolutions with wavelets: each 
 predicts Haar wavelet coefficients (a low band and three high bands per channel) and
 an inverse discrete wavelet transform (IDWT) doubles the resolution; its convolutions
 are modulated depthwise-separable ones whose demodulation is a fixed per-channel
-constant (so it is folded into the 1x1 weights at conversion). The last block predicts
-the wavelet coefficients of the RGB image, and one more IDWT gives 1024 px.
+constant (folded into the 1x1 weights by the exporter). The last block predicts the
+wavelet coefficients of the RGB image, and one more IDWT gives 1024 px.
 
 Styles: the IR takes one 512-d style for every layer; we accept one style per layer
 (`num_ws` = 16) so that style mixing works: ws[0] drives the 4x4 convolution, block i
 uses ws[1 + 2i] for its wavelet upsampling and first convolution and ws[2 + 2i] for
 its second, and ws[15] the RGB (wavelet) head.
+
+Speed: activations stay channels-last (N, H, W, C) between layers, where the CPU
+depthwise convolution and the 1x1 matrix products are fastest; a style's per-channel
+scale commutes with the depthwise 3x3, so it is applied to the small 1x1 weight matrix
+rather than to the activations, and the IDWT's 1/2 is folded into the styles.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from facestudio.models.mobilestylegan.haar import haar_idwt
+from facestudio.models.mobilestylegan.haar import haar_idwt_nhwc
 
 LRELU_SLOPE = 0.2
 
@@ -29,13 +34,17 @@ def _modulation(module: nn.Module, w: torch.Tensor) -> torch.Tensor:
     return torch.addmm(module.mod_bias, w, module.mod_weight.t())
 
 
-class StyledConv(nn.Module):
-    """Modulated conv (+ fixed noise map, + bias, leaky ReLU).
+def _pointwise(x: torch.Tensor, weight: torch.Tensor, s: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """1x1 conv of NHWC `x` with weight (Cout, Cin) scaled per sample by s (N, Cin), + bias."""
+    n, h, w, c = x.shape
+    k = (weight.unsqueeze(0) * s.unsqueeze(1)).transpose(1, 2)  # (N, Cin, Cout)
+    if n == 1:
+        return torch.addmm(bias, x.view(h * w, c), k[0]).view(1, h, w, -1)
+    return torch.baddbmm(bias, x.view(n, h * w, c), k).view(n, h, w, -1)
 
-    Depthwise-separable form (`weight_dw` given): the style scales the input channels,
-    which commutes with the depthwise 3x3, so it is applied to the 1x1 weights instead
-    (a (Cout, Cin) multiply per sample rather than a pass over the activations).
-    """
+
+class StyledConv(nn.Module):
+    """Modulated conv (3x3 dense, or 3x3 depthwise + 1x1), + fixed noise map, + bias, leaky ReLU."""
 
     def __init__(self, c_in: int, c_out: int, w_dim: int, resolution: int, depthwise: bool) -> None:
         super().__init__()
@@ -51,32 +60,35 @@ class StyledConv(nn.Module):
         self.bias = nn.Parameter(torch.zeros(c_out))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str) -> torch.Tensor:
+        """x (N, H, W, Cin) -> (N, H, W, Cout)."""
         s = _modulation(self, w)
-        n, _, h, wd = x.shape
         if self.depthwise:
-            x = F.conv2d(x, self.weight_dw, padding=1, groups=x.shape[1])
-            pw = self.weight[:, :, 0, 0].unsqueeze(0) * s.unsqueeze(1)  # (N, Cout, Cin)
-            y = torch.bmm(pw, x.reshape(n, x.shape[1], h * wd)).view(n, -1, h, wd)
+            x = F.conv2d(x.permute(0, 3, 1, 2), self.weight_dw, padding=1, groups=x.shape[3])
+            y = _pointwise(x.permute(0, 2, 3, 1), self.weight[:, :, 0, 0], s, self.bias)
         else:
-            y = F.conv2d(x * s[:, :, None, None], self.weight, padding=1)
-        y = y + self._noise(noise_mode, y) + self.bias.view(1, -1, 1, 1)
+            x = x.permute(0, 3, 1, 2) * s[:, :, None, None]
+            y = F.conv2d(x, self.weight, self.bias, padding=1).permute(0, 2, 3, 1)
+        noise = self._noise(noise_mode, y)
+        if noise is not None:
+            y.add_(noise)
         return F.leaky_relu(y, LRELU_SLOPE, inplace=True)
 
-    def _noise(self, noise_mode: str, y: torch.Tensor) -> torch.Tensor | float:
+    def _noise(self, noise_mode: str, y: torch.Tensor) -> torch.Tensor | None:
+        """The noise map to add, shaped (1 or N, H, W, 1) for NHWC `y`."""
         if noise_mode == "const":
-            return self.noise
+            return self.noise[0, 0, :, :, None]
         if noise_mode == "none":
-            return 0.0
+            return None
         if noise_mode == "random":
-            # The IR folded noise strength into one sampled map: strength * N(0, 1). Its RMS
-            # estimates |strength|, and the sign does not matter for zero-mean noise.
+            # The exporter folded noise strength into one sampled map: strength * N(0, 1).
+            # Its RMS estimates |strength|; the sign does not matter for zero-mean noise.
             strength = self.noise.square().mean().sqrt()
-            return torch.randn(y.shape[0], 1, *y.shape[2:], dtype=y.dtype, device=y.device) * strength
+            return torch.randn(y.shape[0], y.shape[1], y.shape[2], 1, dtype=y.dtype, device=y.device) * strength
         raise ValueError(f"noise_mode must be 'const', 'random' or 'none', not {noise_mode!r}")
 
 
 class WaveletUp(nn.Module):
-    """Style-scaled channels read as Haar coefficients (C low, then 3C high) -> IDWT (2x size)."""
+    """Style-scaled channels read as Haar coefficients (C low, then C x 3 high) -> IDWT (2x size)."""
 
     def __init__(self, c_in: int, w_dim: int) -> None:
         super().__init__()
@@ -84,15 +96,8 @@ class WaveletUp(nn.Module):
         self.mod_bias = nn.Parameter(torch.ones(c_in))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        x = x * _modulation(self, w)[:, :, None, None]
-        return wavelets_to_image(x)
-
-
-def wavelets_to_image(x: torch.Tensor) -> torch.Tensor:
-    """(N, 4C, h, w) coefficients laid out [C low | C x 3 high] -> (N, C, 2h, 2w)."""
-    n, c4, h, w = x.shape
-    c = c4 // 4
-    return haar_idwt(x[:, :c], x[:, c:].reshape(n, c, 3, h, w))
+        scale = _modulation(self, w).mul_(0.5)  # the IDWT's 1/2, folded in
+        return haar_idwt_nhwc(x * scale[:, None, None, :], halved=True)
 
 
 class SynthesisBlock(nn.Module):
@@ -110,7 +115,7 @@ class SynthesisBlock(nn.Module):
 
 
 class ToWavelets(nn.Module):
-    """Modulated 1x1 conv (no demodulation) to 12 channels: Haar coefficients of RGB."""
+    """Modulated 1x1 conv (no demodulation) to 4 x 3 channels: Haar coefficients of RGB."""
 
     def __init__(self, c_in: int, w_dim: int, img_channels: int = 3) -> None:
         super().__init__()
@@ -119,11 +124,12 @@ class ToWavelets(nn.Module):
         self.weight = nn.Parameter(torch.zeros(4 * img_channels, c_in, 1, 1))
         self.bias = nn.Parameter(torch.zeros(4 * img_channels))
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        n, c, h, wd = x.shape
-        k = self.weight[:, :, 0, 0].unsqueeze(0) * _modulation(self, w).unsqueeze(1)
-        y = torch.baddbmm(self.bias.view(1, -1, 1), k, x.reshape(n, c, h * wd))
-        return y.view(n, -1, h, wd)
+    def forward(self, x: torch.Tensor, w: torch.Tensor, halved: bool = False) -> torch.Tensor:
+        """x (N, H, W, C) -> coefficients (N, H, W, 12); `halved` folds in the IDWT's 1/2."""
+        s = _modulation(self, w)
+        if halved:
+            return _pointwise(x, self.weight[:, :, 0, 0] * 0.5, s, self.bias * 0.5)
+        return _pointwise(x, self.weight[:, :, 0, 0], s, self.bias)
 
 
 class MobileSynthesis(nn.Module):
@@ -140,16 +146,18 @@ class MobileSynthesis(nn.Module):
         self.img_resolution = 2 * self.blocks[-1].resolution
 
     def features(self, ws: torch.Tensor, n_blocks: int, noise_mode: str) -> torch.Tensor:
-        """Activations after the first `n_blocks` blocks (resolution 4 * 2**n_blocks)."""
-        x = self.const.expand(ws.shape[0], -1, -1, -1)
+        """NHWC activations after the first `n_blocks` blocks (resolution 4 * 2**n_blocks)."""
+        x = self.const.permute(0, 2, 3, 1).expand(ws.shape[0], -1, -1, -1)
         x = self.conv0(x, ws[:, 0], noise_mode)
         for i, block in enumerate(self.blocks[:n_blocks]):
             x = block(x, ws[:, 1 + 2 * i], ws[:, 2 + 2 * i], noise_mode)
         return x
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        """ws (N, num_ws, w_dim) -> image (N, 3, H, W), channels-last in memory."""
         x = self.features(ws, len(self.blocks), noise_mode)
-        return wavelets_to_image(self.to_img(x, ws[:, -1]))
+        img = haar_idwt_nhwc(self.to_img(x, ws[:, -1], halved=True), halved=True)
+        return img.permute(0, 3, 1, 2)
 
 
 class MobileMapping(nn.Module):

@@ -87,6 +87,16 @@ def check_ws(ws: torch.Tensor, num_ws: int, w_dim: int) -> torch.Tensor:
     return ws.to(torch.float32)
 
 
+def module_property(name: str) -> property:
+    """Expose sub-module `name` under a name the base class defines as a method.
+
+    StyleGAN files name their halves `mapping` and `synthesis`; keeping those as
+    sub-modules keeps tensor names identical to the files, and calling them is the
+    interface's mapping(...) / synthesis(...).
+    """
+    return property(lambda self: self._modules[name])
+
+
 class TwoStageGenerator(nn.Module):
     """Base class: subclasses set the size attributes and define mapping and synthesis."""
 

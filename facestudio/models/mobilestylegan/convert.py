@@ -11,19 +11,12 @@ repository: they stay in the installed package and the user's cache.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from pathlib import Path
 
-import torch
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
-
-from facestudio.atomic_file import atomic_write_bytes
 from facestudio.errors import ConfigError, FaceStudioError, ModelFileError
 from facestudio.models.bundle import ModelBundle
-from facestudio.models.checkpoint import FORMAT, FORMAT_VERSION, _canonical_header, read_model_file, read_safetensors_header
 from facestudio.models.mobilestylegan.generator import MobileStyleGAN
 from facestudio.models.mobilestylegan.ir_reader import read_ir
 from facestudio.models.mobilestylegan.ir_weights import mapping_weights, synthesis_weights
@@ -97,84 +90,62 @@ def build_generator(config: StyleModelConfig) -> MobileStyleGAN:
         raise ConfigError(f"The MobileStyleGAN settings in this file do not fit together ({exc}); the file is damaged.") from None
 
 
-def convert_ir(source: IRSource) -> tuple[MobileStyleGAN, StyleModelConfig]:
-    """Read and check the IR pair, load it into the native network, estimate w_avg, fit previews."""
+def native_from_ir(source: IRSource) -> MobileStyleGAN:
+    """Read and check the IR pair and load it into the native network (no w_avg, no previews)."""
     mapping = mapping_weights(read_ir(source.mapping_xml))
     synthesis, channels = synthesis_weights(read_ir(source.synthesis_xml))
     net = build_generator(_config(channels, len(mapping) // 2, (), source))
     state = {f"mapping_net.{k.split('.', 1)[1]}": v for k, v in mapping.items()}
     state.update({f"synthesis_net.{k.split('.', 1)[1]}": v for k, v in synthesis.items()})
-    expected = {k: tuple(v.shape) for k, v in net.state_dict().items() if k != "mean_w"}  # no preview heads yet
+    expected = {k: tuple(v.shape) for k, v in net.state_dict().items() if k != "mean_w"}
     got = {k: tuple(v.shape) for k, v in state.items()}
     if expected != got:
         wrong = sorted(set(expected.items()) ^ set(got.items()))[:3]
         raise ModelFileError(f"random-face's IR does not fit the MobileStyleGAN layout FaceStudio knows (first differences: {wrong}).")
     net.load_state_dict(state, strict=False)
-    net.eval().requires_grad_(False)
+    return net.eval().requires_grad_(False)
+
+
+def convert_ir(source: IRSource) -> tuple[MobileStyleGAN, StyleModelConfig]:
+    """The native network from the IR, with w_avg estimated and preview heads fitted."""
+    net = native_from_ir(source)
     net.estimate_w_avg(W_AVG_SAMPLES)
     fit_preview_heads(net)
-    return net, _config(channels, len(mapping) // 2, net.preview_resolutions, source)
+    channels, layers = net.synthesis_net.channels, len(net.mapping_net.fc)
+    return net, _config(channels, layers, net.preview_resolutions, source)
 
 
-def write_cache(net: MobileStyleGAN, config: StyleModelConfig, fingerprint: str, path: Path) -> str:
-    """FaceStudio model file (generator only), written atomically; returns its sha256."""
-    tensors = {f"generator.{k}": v.detach().contiguous().clone() for k, v in net.state_dict().items()}
-    metadata = {
-        "format": FORMAT, "format_version": str(FORMAT_VERSION), "config": json.dumps(config.to_dict()),
-        "directions": "{}", "card": json.dumps(CARD), FINGERPRINT_KEY: fingerprint,
-    }
-    data = _canonical_header(st_save(tensors, metadata=metadata))
-    atomic_write_bytes(path, data)
-    return hashlib.sha256(data).hexdigest()
-
-
-def read_cache(path: Path, fingerprint: str | None = None) -> ModelBundle:
-    """Open a cached conversion, validating header, config, every shape and finiteness.
-
-    With `fingerprint`, a file made from another source is refused (ModelFileError).
-    """
-    label = str(path)
-    data, digest = read_model_file(path)
-    header, metadata = read_safetensors_header(data, label)
-    if metadata.get("format") != FORMAT or fingerprint is not None and metadata.get(FINGERPRINT_KEY) != fingerprint:
-        raise ModelFileError(f"{label} was made from another random-face installation; it will be converted again.")
-    try:
-        config = StyleModelConfig.from_dict(json.loads(metadata.get("config", "")))
-        net = build_generator(config)
-    except (ConfigError, ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{label}: unreadable MobileStyleGAN configuration ({exc}).") from None
-    want = {f"generator.{k}": (list(v.shape), "F32") for k, v in net.state_dict().items()}
-    have = {k: (v["shape"], v["dtype"]) for k, v in header.items()}
-    if want != have:
-        raise ModelFileError(f"{label} does not hold the MobileStyleGAN weights its configuration describes; it is damaged.")
-    tensors = st_load(data)
-    del data
-    if not all(torch.isfinite(v).all() for v in tensors.values()):
-        raise ModelFileError(f"{label} holds NaN or infinite weights; it is damaged.")
-    net.load_state_dict({k.split(".", 1)[1]: v for k, v in tensors.items()})
-    try:
-        card = json.loads(metadata.get("card", "{}"))
-    except ValueError:
-        card = {}
-    card = {k: v for k, v in card.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(card, dict) else {}
-    return ModelBundle(config=config, generator=net, source=path, sha256=digest, card=card)
+def _cached_fingerprint(bundle: ModelBundle) -> str | None:
+    config = bundle.config
+    return config.info.get(FINGERPRINT_KEY) if isinstance(config, StyleModelConfig) and config.family == "mobilestylegan" else None
 
 
 def load_mobilestylegan(cache: Path | None = None) -> ModelBundle:
     """The `mobilestylegan-ffhq` model: from the cache when it matches the installed source,
-    else converted from random-face's IR (and cached). ModelFileError without random-face."""
+    else converted from random-face's IR (and cached). ModelFileError without random-face.
+
+    The cache is a FaceStudio model file (format 2, `save_model`), opened and checked by
+    `load_model` like any other; the source fingerprint rides in the config's info.
+    """
+    from facestudio.models.checkpoint import load_safetensors_model, save_model
+
     source = require_ir_source()
     fingerprint = source_fingerprint(source)
     path = cache if cache is not None else cache_path()
     if path.is_file():
         try:
-            return read_cache(path, fingerprint)
+            bundle = load_safetensors_model(path)[0]
+            if _cached_fingerprint(bundle) == fingerprint:
+                return bundle
+            log.info("re-converting MobileStyleGAN: %s was made from another random-face installation", path)
         except FaceStudioError as exc:
             log.info("re-converting MobileStyleGAN: %s", exc)
     net, config = convert_ir(source)
+    config = config.replace(info={**config.info, FINGERPRINT_KEY: fingerprint})
+    bundle = ModelBundle(config=config, generator=net, card=dict(CARD))
     try:
-        write_cache(net, config, fingerprint, path)
+        save_model(bundle, path)
     except FaceStudioError as exc:  # a read-only cache still lets the model open
         log.warning("could not cache the converted MobileStyleGAN: %s", exc)
-        return ModelBundle(config=config, generator=net, card=dict(CARD))
-    return read_cache(path, fingerprint)
+        return bundle
+    return load_safetensors_model(path)[0]

@@ -20,6 +20,8 @@ rather than to the activations, and the IDWT's 1/2 is folded into the styles.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -145,19 +147,29 @@ class MobileSynthesis(nn.Module):
         self.num_ws = 2 + 2 * len(self.blocks)
         self.img_resolution = 2 * self.blocks[-1].resolution
 
-    def features(self, ws: torch.Tensor, n_blocks: int, noise_mode: str) -> torch.Tensor:
-        """NHWC activations after the first `n_blocks` blocks (resolution 4 * 2**n_blocks)."""
+    def iter_features(self, ws: torch.Tensor, noise_mode: str) -> Iterator[tuple[int, torch.Tensor]]:
+        """(blocks run, NHWC activations) after the 4x4 layer (0) and after each block."""
         x = self.const.permute(0, 2, 3, 1).expand(ws.shape[0], -1, -1, -1)
         x = self.conv0(x, ws[:, 0], noise_mode)
-        for i, block in enumerate(self.blocks[:n_blocks]):
+        yield 0, x
+        for i, block in enumerate(self.blocks):
             x = block(x, ws[:, 1 + 2 * i], ws[:, 2 + 2 * i], noise_mode)
-        return x
+            yield i + 1, x
+
+    def features(self, ws: torch.Tensor, n_blocks: int, noise_mode: str) -> torch.Tensor:
+        """NHWC activations after the first `n_blocks` blocks (resolution 4 * 2**n_blocks)."""
+        for done, x in self.iter_features(ws, noise_mode):
+            if done == n_blocks:
+                return x
+        raise ValueError(f"the network has {len(self.blocks)} blocks, not {n_blocks}")
+
+    def image(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """Last block's activations -> image (N, 3, H, W), channels-last in memory."""
+        return haar_idwt_nhwc(self.to_img(x, w, halved=True), halved=True).permute(0, 3, 1, 2)
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         """ws (N, num_ws, w_dim) -> image (N, 3, H, W), channels-last in memory."""
-        x = self.features(ws, len(self.blocks), noise_mode)
-        img = haar_idwt_nhwc(self.to_img(x, ws[:, -1], halved=True), halved=True)
-        return img.permute(0, 3, 1, 2)
+        return self.image(self.features(ws, len(self.blocks), noise_mode), ws[:, -1])
 
 
 class MobileMapping(nn.Module):

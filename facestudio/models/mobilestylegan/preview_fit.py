@@ -19,7 +19,7 @@ from facestudio.models.mobilestylegan.generator import MobileStyleGAN
 from facestudio.models.mobilestylegan.haar import haar_dwt_nhwc
 
 PREVIEW_RESOLUTIONS = (128, 256, 512)
-FIT_SAMPLES = 12
+FIT_SAMPLES = 8
 PIXELS_PER_SAMPLE = 16_384
 RIDGE = 1e-3
 
@@ -29,16 +29,19 @@ def fit_preview_heads(net: MobileStyleGAN, resolutions: tuple[int, ...] = PREVIE
                       samples: int = FIT_SAMPLES, seed: int = 1) -> None:
     """Add and fit one head per resolution (in place); needs the network's weights and w_avg."""
     gen = torch.Generator().manual_seed(seed)
-    heads = {res: net.add_preview_head(res) for res in resolutions}
+    heads = {res: net.add_preview_head(res).requires_grad_(False) for res in resolutions}
     gram: dict[int, torch.Tensor] = {}
     cross: dict[int, torch.Tensor] = {}
     for _ in range(samples):
         z = torch.randn(1, net.z_dim, generator=gen)
         psi = 0.5 + 0.5 * float(torch.rand((), generator=gen))  # the range the explorer uses most
         ws = net.mapping(z, truncation_psi=psi)
-        image = net.synthesis(ws)
+        acts = {}
+        for done, x in net.synthesis_net.iter_features(ws, "const"):  # one pass gives every level
+            acts[done] = x
+        image = net.synthesis_net.image(acts[len(net.synthesis_net.blocks)], ws[:, -1])
         for res in resolutions:
-            x = net.synthesis_net.features(ws, int(math.log2(res // 8)), "const")
+            x = acts[int(math.log2(res // 8))]
             target = haar_dwt_nhwc(F.avg_pool2d(image, image.shape[-1] // res).permute(0, 2, 3, 1))
             rows = torch.randperm(x.shape[1] * x.shape[2], generator=gen)[:PIXELS_PER_SAMPLE]
             inputs = F.pad(x.reshape(-1, x.shape[-1])[rows], (0, 1), value=1.0).double()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 from facestudio.errors import ConfigError, FaceStudioError, ModelFileError
@@ -48,7 +49,12 @@ CARD = {
 
 
 def is_model_id(path: object) -> bool:
-    return isinstance(path, str) and path.strip().lower() == MODEL_ID
+    """True for "mobilestylegan-ffhq" (str or Path, as command-line options give it),
+    unless a file of that name exists, which then wins."""
+    if not isinstance(path, (str, os.PathLike)):
+        return False
+    text = os.fspath(path)
+    return isinstance(text, str) and text.strip().lower() == MODEL_ID and not Path(text).exists()
 
 
 def cache_path() -> Path:

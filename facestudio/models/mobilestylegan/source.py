@@ -56,3 +56,11 @@ def require_ir_source() -> IRSource:
     if source is None:
         raise ModelFileError(f"The photographic face model needs the random-face package's data files; install them with: {INSTALL_HINT}")
     return source
+
+
+PHOTOGRAPHIC_HINT = f"For photographic 1024 px faces, install the MobileStyleGAN weights: {INSTALL_HINT}"
+
+
+def photographic_available() -> bool:
+    """Whether the `mobilestylegan-ffhq` model can be opened (random-face's files are installed)."""
+    return find_ir_source() is not None

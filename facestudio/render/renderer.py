@@ -96,7 +96,7 @@ class Renderer:
             raise ValueError("The latent contains NaN or infinite values.")
         if self._two_stage:
             truncate(z[:0], psi)  # the same range check; the generator truncates in its own space
-            return torch.from_numpy(np.ascontiguousarray(z)), single
+            return torch.from_numpy(np.array(z, dtype=np.float32)), single
         return torch.from_numpy(np.ascontiguousarray(truncate(z, psi))), single
 
     def _labels(self, n: int) -> torch.Tensor | None:

@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("facestudio.render.sample_command", "write a grid of faces, or one face PNG with its latent"),
     "morph": ("facestudio.render.morph_command", "write an interpolation between seeds or face PNGs (GIF/MP4/PNG frames)"),
     "project": ("facestudio.latent.project_command", "find the latent of a photo and save it as a face PNG"),
-    "import": ("facestudio.models.import_command", "convert a PyTorch DCGAN-tutorial netG/netD .pth into a FaceStudio model"),
+    "import": ("facestudio.models.import_command", "convert a DCGAN-tutorial .pth or a StyleGAN2-ADA/StyleGAN3 .pkl into a FaceStudio model"),
     "data": ("facestudio.data.data_command", "check a folder of training images (data check DIR)"),
     "eval": ("facestudio.metrics.eval_command", "quality figures of a model (Frechet distance, precision/recall, diversity)"),
     "bench": ("facestudio.bench_command", "latency and throughput figures"),

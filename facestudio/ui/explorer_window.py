@@ -54,8 +54,8 @@ STARTER_NOTE = ("No trained default model is installed yet, so this is an untrai
 VARIATION_COUNT = 8
 VARIATION_DELAY_MS = 120
 EXPORT_SIZES = (0, 256, 512, 1024)  # 0 = the model's own size
-MODEL_FILTER = "Models and faces (*.safetensors *.pth *.pt *.ckpt *.png);;FaceStudio models (*.safetensors);;" \
-               "PyTorch DCGAN checkpoints (*.pth *.pt *.ckpt);;Face PNGs (*.png)"
+MODEL_FILTER = "Models and faces (*.safetensors *.pkl *.pth *.pt *.ckpt *.png);;FaceStudio models (*.safetensors);;" \
+               "StyleGAN2-ADA / StyleGAN3 pickles (*.pkl);;PyTorch DCGAN checkpoints (*.pth *.pt *.ckpt);;Face PNGs (*.png)"
 
 
 class ExplorerWindow(QMainWindow):
@@ -477,7 +477,7 @@ class ExplorerWindow(QMainWindow):
             return self.open_face(path)
         if kind == "unknown":
             self.show_error(f"{path} is not something FaceStudio opens: choose a model (.safetensors), a training run "
-                            "folder, a PyTorch DCGAN checkpoint (.pth) or a face PNG.")
+                            "folder, a StyleGAN .pkl, a PyTorch DCGAN checkpoint (.pth) or a face PNG.")
             return False
         return self.open_model(path, remember=True)
 
@@ -517,14 +517,19 @@ class ExplorerWindow(QMainWindow):
         source = f" ({bundle.source.name})" if bundle.source else ""
         self.setWindowTitle(f"{name}{source} \u2014 {APP_TITLE}")
         c = bundle.config
-        self.model_label.setText(f"{name}  |  {c.image_size} px  |  nz {c.nz}" + ("  |  untrained" if note else ""))
+        family = "" if bundle.family == "dcgan" else f"  |  {bundle.family}"
+        self.model_label.setText(f"{name}{family}  |  {c.image_size} px  |  nz {c.nz}" + ("  |  untrained" if note else ""))
         self.model_label.setToolTip(note or (str(bundle.source) if bundle.source else ""))
         self.realism.set_available(bundle.discriminator is not None)
         if not note and self.banner.text() == STARTER_NOTE:
             self.banner.dismiss()
         self._variation_bases = None
-        missing = tuple(k for k in ("sefa", "pca") if k not in bundle.directions)
+        # SeFa/PCA here are z-space directions of DCGAN generators; StyleGAN models get W-space ones later.
+        missing = tuple(k for k in ("sefa", "pca") if k not in bundle.directions) if bundle.family == "dcgan" else ()
         self.directions_panel.set_directions(self.session.directions, self.session.state.amount_map())
+        if bundle.family != "dcgan" and not bundle.directions:
+            self.directions_panel.set_busy("No latent directions for this StyleGAN model yet: explore it with the "
+                                           "z sliders, seeds and truncation.", computing=False)
         self._directions_token += 1
         self._pending_directions = None
         if missing:

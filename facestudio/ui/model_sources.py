@@ -13,7 +13,7 @@ from facestudio.errors import ModelFileError
 from facestudio.models.checkpoint import RUN_CHECKPOINTS, RUN_EXPORT, RUN_LATEST_GOOD
 
 MODEL_SUFFIXES = (".safetensors",)
-FOREIGN_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
+FOREIGN_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".pkl")  # .pkl: StyleGAN2-ADA / StyleGAN3 network pickles
 FACE_SUFFIXES = (".png",)
 MAX_RECENT = 10
 

@@ -174,3 +174,14 @@ def test_settings_from_a_file_are_bounded():
                 dict(channels=[32, 16, 16]), dict(preview_resolutions=[24]), dict(preview_resolutions="x")):
         with pytest.raises(ConfigError):
             build_generator(config(**bad))
+
+
+def test_gradients_flow_through_synthesis_for_projection(tiny):
+    """Find-face-from-photo optimises ws through the network: the autograd path must equal the fast one."""
+    ws = tiny.mapping(torch.randn(1, 24, generator=torch.Generator().manual_seed(4))).clone().requires_grad_(True)
+    img = tiny.synthesis(ws)
+    with torch.inference_mode():
+        fast = tiny.synthesis(ws.detach())
+    assert close(img.detach(), fast)
+    img.square().mean().backward()
+    assert ws.grad is not None and torch.isfinite(ws.grad).all() and ws.grad.abs().sum() > 0

@@ -26,6 +26,11 @@ def haar_idwt_nhwc(coeffs: torch.Tensor, halved: bool = False) -> torch.Tensor:
     lh, hl, hh = high[..., 0], high[..., 1], high[..., 2]
     rows_even, rows_odd = low + lh, low - lh  # g0[a] * low + g1[a] * LH, a = 0, 1
     cols_even, cols_odd = hl + hh, hl - hh
+    if coeffs.requires_grad and torch.is_grad_enabled():  # projection: `out=` has no autograd
+        even = torch.stack((rows_even + cols_even, rows_even - cols_even), dim=3)
+        odd = torch.stack((rows_odd + cols_odd, rows_odd - cols_odd), dim=3)
+        out = torch.stack((even, odd), dim=2).view(n, 2 * h, 2 * w, c)
+        return out if halved else out * 0.5
     out = torch.empty(n, h, 2, w, 2, c, dtype=coeffs.dtype, device=coeffs.device)
     torch.add(rows_even, cols_even, out=out[:, :, 0, :, 0])
     torch.sub(rows_even, cols_even, out=out[:, :, 0, :, 1])

@@ -57,7 +57,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     chosen = None if everything else _chosen_command(argv)
     parser = argparse.ArgumentParser(
         prog="facestudio",
-        description="Explore, morph and train face-generating GANs. With no command, opens the app on the built-in model.",
+        description="Explore, morph and train face-generating GANs. With no command, opens the app on photographic faces "
+                    "(mobilestylegan-ffhq) when random-face is installed, else on the built-in model.",
     )
     parser.add_argument("--screenshot", metavar="OUT.png", help="open the window, wait for the first face, save a screenshot and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -36,17 +36,20 @@ def openvino_models():
             core.compile_model(str(SOURCE.synthesis_xml), "CPU", hint))
 
 
-@pytest.fixture(scope="module")
-def converted(tmp_path_factory):
-    """One full conversion (w_avg, preview heads) per test module, copied into each test's cache."""
-    path = tmp_path_factory.mktemp("msg") / "mobilestylegan-ffhq.safetensors"
-    convert.load_mobilestylegan(cache=path)
+@pytest.fixture
+def converted(photographic_model, tmp_path):
+    """A private copy of the session's converted file (tests here may damage it)."""
+    path = tmp_path / "converted.safetensors"
+    shutil.copyfile(photographic_model.source, path)
     return path
 
 
-def install_cache(converted):
-    convert.cache_path().parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(converted, convert.cache_path())
+def install_cache(converted, monkeypatch, tmp_path):
+    target = tmp_path / "cache" / "mobilestylegan-ffhq.safetensors"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(converted, target)
+    monkeypatch.setattr(convert, "cache_path", lambda: target)
+    return target
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -69,8 +72,8 @@ def test_graph_facts(native):
     assert (native.num_ws, native.img_resolution, len(native.mapping_net.fc)) == (16, 1024, 8)
 
 
-def test_model_id_converts_once_then_opens_the_cache(converted, monkeypatch):
-    install_cache(converted)
+def test_model_id_converts_once_then_opens_the_cache(converted, monkeypatch, tmp_path):
+    install_cache(converted, monkeypatch, tmp_path)
     monkeypatch.setattr(convert, "convert_ir", lambda source: pytest.fail("the valid cache was converted again"))
     bundle = load_model("mobilestylegan-ffhq")
     assert bundle.family == "mobilestylegan" and bundle.z_dim == 512 and bundle.img_resolution == 1024
@@ -86,10 +89,10 @@ def test_model_id_converts_once_then_opens_the_cache(converted, monkeypatch):
     assert load_model(str(convert.cache_path())).config == bundle.config  # the file opens as any model file
 
 
-def test_cache_is_rebuilt_when_the_source_changes_or_the_file_is_damaged(converted, monkeypatch):
+def test_cache_is_rebuilt_when_the_source_changes_or_the_file_is_damaged(converted, monkeypatch, tmp_path):
     calls = []
     real = convert.convert_ir
-    install_cache(converted)
+    install_cache(converted, monkeypatch, tmp_path)
     fit = convert.fit_preview_heads
     monkeypatch.setattr(convert, "W_AVG_SAMPLES", 500)  # conversions here only need to happen, not be good
     monkeypatch.setattr(convert, "fit_preview_heads", lambda net: fit(net, samples=1))
@@ -112,6 +115,9 @@ def test_without_random_face_the_id_says_how_to_install(monkeypatch):
         load_model("mobilestylegan-ffhq")
 
 
-def test_previews_resemble_the_downscaled_image(converted):
-    bundle = convert.load_mobilestylegan(cache=converted)
-    assert preview_psnr(bundle.viewing_generator, 256) > 21.0
+def test_previews_resemble_the_downscaled_image(photographic_model):
+    assert preview_psnr(photographic_model.viewing_generator, 256) > 21.0
+
+
+def test_model_id_in_the_shared_test_cache_is_the_session_conversion(photographic_model):
+    assert convert.cache_path() == photographic_model.source

@@ -18,6 +18,8 @@ BENCHES: dict[str, tuple[str, str]] = {
     "ui": ("facestudio.ui.training_bench", "event-loop lag while training in the app, app vs headless speed"),
     "morph": ("facestudio.render.morph_bench", "interpolation strip rendering time"),
     "progressive": ("facestudio.render.progressive_bench", "style models: bare synthesis vs full render vs preview, move/rest latency"),
+    "style": ("facestudio.models.mobilestylegan.bench",
+              "MobileStyleGAN (mobilestylegan-ffhq): native PyTorch vs OpenVINO per 1024 px image, previews, start-up"),
     "quality": ("trainer.quality_bench", "Frechet distance at equal CPU time: FaceStudio's trainer vs the DCGAN-tutorial loop"),
 }
 

@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     # Defaults live in ProjectionSettings; importing it here would load torch for --help.
     p.add_argument("photo", type=Path, help="the picture to match (JPEG, PNG, WebP, BMP or TIFF); it is centre-cropped to a square")
     p.add_argument("-o", "--output", type=Path, required=True, help="the face PNG to write (with its latent embedded)")
-    p.add_argument("--model", default=None, help="model file, run folder, StyleGAN .pkl or model id (default: the built-in model)")
+    p.add_argument("--model", default=None, help="model file, run folder, StyleGAN .pkl or a model id such as mobilestylegan-ffhq (default: the built-in model)")
     p.add_argument("--steps", type=int, default=None, help="optimisation steps (default 200; more is slower and closer)")
     p.add_argument("--restarts", type=int, default=None, help="random starts refined together (default 4)")
     p.add_argument("--candidates", type=int, default=None, help="random latents screened to pick the starts (default 256)")

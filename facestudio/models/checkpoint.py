@@ -465,8 +465,13 @@ def load_model(path: str | os.PathLike | None = None) -> ModelBundle:
     """Open a model: None -> shipped default; .safetensors; a run folder; a foreign .pt/.pth;
     a StyleGAN2-ADA / StyleGAN3 network .pkl (read without running any of it).
 
+    Also a model id: "mobilestylegan-ffhq" (photographic faces from the random-face package).
     Raises ModelFileError (a FaceStudioError) for anything that is not a usable model.
     """
+    from facestudio.models.mobilestylegan.convert import is_model_id, load_mobilestylegan
+
+    if is_model_id(path):
+        return load_mobilestylegan()
     if path is None:
         p = default_model_path()
         if not p.is_file():

@@ -25,7 +25,7 @@ MAX_FRAMES = 10_000
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-m", "--model", help="model file, run folder or DCGAN .pth (default: the built-in model)")
+    p.add_argument("-m", "--model", help="model file, run folder, DCGAN .pth, StyleGAN .pkl or mobilestylegan-ffhq (default: the built-in model)")
     p.add_argument("--from", dest="start", required=True, metavar="FACE", help="first face: a seed or a face PNG")
     p.add_argument("--to", dest="end", required=True, metavar="FACE", help="last face: a seed or a face PNG")
     p.add_argument("--via", action="append", default=[], metavar="FACE", help="a face to pass through (repeat for more, in order)")

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from facestudio.errors import ModelFileError
+from facestudio.errors import ConfigError, ModelFileError
 from facestudio.models.style_config import StyleModelConfig
 from facestudio.models.stylegan.discriminator import StyleGAN2Discriminator
 from facestudio.models.stylegan.stylegan2 import StyleGAN2Generator
@@ -81,6 +81,13 @@ def _check_sizes(config: StyleModelConfig, label: str) -> None:
 def build_networks(config: StyleModelConfig, label: str, device: str | torch.device = "cpu"
                    ) -> tuple[TwoStageGenerator, StyleGAN2Discriminator | None]:
     """Fresh (randomly initialised) generator and discriminator for `config`, size-checked first."""
+    if config.family == "mobilestylegan":  # its own bounded settings; generator only
+        from facestudio.models.mobilestylegan.convert import build_generator
+
+        try:
+            return build_generator(config), None
+        except ConfigError as exc:
+            raise ModelFileError(f"{label}: {exc}") from None
     if config.family not in GENERATORS:
         raise ModelFileError(f"{label}: FaceStudio cannot build {config.family} networks here.")
     _check_sizes(config, label)

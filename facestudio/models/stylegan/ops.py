@@ -89,10 +89,10 @@ def _separable(f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
     return None
 
 
-def _depthwise(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+def _depthwise(x: torch.Tensor, kernel: torch.Tensor, stride: int = 1) -> torch.Tensor:
     c = x.shape[1]
     k = kernel.to(x.dtype)[None, None].expand(c, 1, *kernel.shape)
-    return F.conv2d(x, k, groups=c)
+    return F.conv2d(x, k, groups=c, stride=stride)
 
 
 def fir_filter(x: torch.Tensor, f: torch.Tensor, pad: tuple[int, int, int, int] = (0, 0, 0, 0), gain: float = 1.0,
@@ -105,8 +105,7 @@ def fir_filter(x: torch.Tensor, f: torch.Tensor, pad: tuple[int, int, int, int] 
     x = F.pad(x, list(pad))
     sep = _separable(f)
     if sep is None:
-        x = _depthwise(x, f.flip([0, 1]) * gain)
-        return x[:, :, ::down, ::down] if down > 1 else x
+        return _depthwise(x, f.flip([0, 1]) * gain, down)
     col, row = sep
     scale = math.sqrt(gain)
     c = x.shape[1]

@@ -138,7 +138,7 @@ def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any, *_rest: A
     )
     if not ok:
         raise ModelFileError("a tensor in the file has a malformed shape")
-    numel = storage.size()
+    numel = storage._untyped_storage.nbytes() // storage.dtype.itemsize
     reach = offset + sum((s - 1) * st for s, st in zip(size, stride)) if math.prod(size) else offset
     if math.prod(size) and reach >= numel:
         raise ModelFileError(f"a tensor in the file claims shape {tuple(size)} but its data holds only {numel} values (forged or damaged file)")

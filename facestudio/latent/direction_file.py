@@ -26,6 +26,7 @@ import numpy as np
 from facestudio.atomic_file import atomic_write_text
 from facestudio.errors import FaceMetadataError
 from facestudio.latent.style_directions import KINDS, StyleDirection
+from facestudio.render.face_png import loads_untrusted
 
 FORMAT = "facestudio-directions"
 VERSION = 1
@@ -39,10 +40,6 @@ VECTOR_ABS_MAX = 1e4
 
 class DirectionFileError(FaceMetadataError):
     """A direction file that cannot be used (damaged, hostile, or for another model)."""
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"non-finite number {name}")
 
 
 def _whole(value: Any, lo: int, hi: int) -> bool:
@@ -99,12 +96,9 @@ def _direction(item: Any, w_dim: int, num_ws: int, label: str, i: int) -> StyleD
 def parse_directions(data: str | bytes | dict[str, Any], label: str = "The direction file") -> tuple[dict[str, Any], list[StyleDirection]]:
     """(header, directions) from untrusted JSON; header holds model name/sha, w_dim, num_ws."""
     if isinstance(data, (str, bytes)):
-        if len(data) > MAX_FILE_BYTES:
-            raise DirectionFileError(f"{label} is larger than any direction file ({MAX_FILE_BYTES // 2**20} MB); it was not read.")
-        try:
-            data = json.loads(data, parse_constant=_reject_constant)
-        except (ValueError, RecursionError, UnicodeDecodeError):
-            raise DirectionFileError(f"{label} is not valid JSON; it is damaged or not a direction file.") from None
+        data = loads_untrusted(data, MAX_FILE_BYTES,
+                               f"{label} is larger than any direction file ({MAX_FILE_BYTES // 2**20} MB); it was not read.",
+                               f"{label} is not valid JSON; it is damaged or not a direction file.", DirectionFileError)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DirectionFileError(f"{label} is not a FaceStudio direction file (format is not {FORMAT!r}).")
     version = data.get("version")

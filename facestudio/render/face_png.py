@@ -167,6 +167,17 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"non-finite number {name}")
 
 
+def loads_untrusted(data: str | bytes, max_chars: int, too_long: str, unreadable: str,
+                    error: type[FaceMetadataError] = FaceMetadataError) -> Any:
+    """JSON from a file or paste: size capped before parsing, NaN/Infinity refused, one error type."""
+    if len(data) > max_chars:
+        raise error(too_long)
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise error(unreadable) from None
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -198,12 +209,10 @@ def _check_directions(value: Any, label: str) -> dict[str, dict[str, float]]:
 def parse_face_metadata(data: str | bytes | Mapping[str, Any], label: str = "The face metadata") -> FaceRecord:
     """Validate face JSON (text or an already-parsed object) into a `FaceRecord`."""
     if isinstance(data, (str, bytes)):
-        if len(data) > MAX_METADATA_CHARS:
-            raise FaceMetadataError(f"{label} has {len(data)} characters of face data, more than the {MAX_METADATA_CHARS} allowed; it is damaged or hostile.")
-        try:
-            data = json.loads(data, parse_constant=_reject_constant)
-        except (ValueError, RecursionError, UnicodeDecodeError):
-            raise FaceMetadataError(f"{label} has unreadable face data (not valid JSON).") from None
+        data = loads_untrusted(
+            data, MAX_METADATA_CHARS,
+            f"{label} has {len(data)} characters of face data, more than the {MAX_METADATA_CHARS} allowed; it is damaged or hostile.",
+            f"{label} has unreadable face data (not valid JSON).")
     if not isinstance(data, Mapping):
         raise FaceMetadataError(f"{label} has face data that is not a JSON object.")
     if data.get("format") != FORMAT:

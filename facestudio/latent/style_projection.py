@@ -138,7 +138,9 @@ def project_style(bundle: ModelBundle, target: np.ndarray, settings: ProjectionS
         w = torch.cat([g.mapping(part)[:, 0] for part in z.split(256)])
         typical = float((w - loss_fn.w_avg).pow(2).sum(1).mean().sqrt()) or 1.0
         w = torch.cat([loss_fn.w_avg[None], w[:-1]]) if settings.candidates > 1 else loss_fn.w_avg[None]
-        scores = torch.cat([loss_fn.image_loss(_draw(g, part[:, None].expand(-1, num_ws, -1), res)) for part in w.split(16)])
+        # Score starts by the same total the optimiser minimises, so "best so far" compares like with like.
+        scores = torch.cat([loss_fn.image_loss(_draw(g, ws, res)) + settings.prior_weight * loss_fn.prior(ws, typical)
+                            for ws in (part[:, None].expand(-1, num_ws, -1) for part in w.split(16))])
     best = torch.argsort(scores)[: settings.restarts]
     starts = w[best].clone()
     best_ws = starts[0][None].expand(num_ws, -1).clone()

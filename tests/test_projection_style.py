@@ -87,3 +87,9 @@ def test_project_command_on_a_stylegan_pickle(tmp_path, capsys):
     assert face.latent.space == "w+" and face.latent.shape == (8, 64)
     assert main(["project", str(photo), "--model", str(fixture_path("sg2_skip_32")), "--crop", "1,2", "-o", str(out)]) == 2
     assert "LEFT,TOP,SIDE" in capsys.readouterr().err
+
+
+def test_z_projection_of_a_style_model_uses_its_discriminator(with_d):
+    result = project(with_d, _target(with_d), ProjectionSettings(**FAST, latent_space="z"))
+    assert result.space == "z" and result.latent.shape == (with_d.viewing_generator.z_dim,) and result.perceptual
+    assert result.pixel_mse <= result.start_pixel_mse

@@ -65,6 +65,7 @@ class ProjectionSettings:
     report_every: int = 5  # steps between progress reports
     resolution: int = 256  # style models: largest image side the loss looks at (a preview output when there is one)
     w_plus_fraction: float = 0.5  # style models: share of the steps spent in W+ after W
+    latent_space: str = "auto"  # "auto": z for DCGAN, W then W+ for style models; "z": optimise z for any model
 
     def __post_init__(self) -> None:
         def _int(name: str, lo: int, hi: int) -> None:
@@ -89,6 +90,8 @@ class ProjectionSettings:
         _float("noise", 0.0, 10.0)
         _int("resolution", 8, 4096)
         _float("w_plus_fraction", 0.0, 1.0)
+        if self.latent_space not in ("auto", "z"):
+            raise ConfigError(f"Projection space {self.latent_space!r} is unknown; use 'auto' or 'z'.")
         if self.pixel_loss not in PIXEL_LOSSES:
             raise ConfigError(f"Pixel loss {self.pixel_loss!r} is unknown; use one of {', '.join(PIXEL_LOSSES)}.")
         if self.candidates < self.restarts:
@@ -196,7 +199,14 @@ class _Loss:
         self.target_feats: list[torch.Tensor] = []
         if self.disc is not None and settings.perceptual_weight > 0:
             with torch.no_grad():
-                self.target_feats = [self._unit(f) for f in self.disc.features(self.target)]
+                self.target_feats = [self._unit(f) for f in self._features(self.target)]
+
+    def _features(self, images: torch.Tensor) -> list[torch.Tensor]:
+        if hasattr(self.disc, "features"):  # DCGAN discriminator
+            return self.disc.features(images)
+        from facestudio.latent.style_projection import discriminator_features
+
+        return discriminator_features(self.disc, images)
 
     @staticmethod
     def _pyramid(x: torch.Tensor, scales: int) -> list[torch.Tensor]:
@@ -223,7 +233,7 @@ class _Loss:
         if not self.target_feats:
             return images.new_zeros(images.shape[0])
         total = images.new_zeros(images.shape[0])
-        for f, t in zip(self.disc.features(images), self.target_feats):
+        for f, t in zip(self._features(images), self.target_feats):
             total = total + (self._unit(f) - t).pow(2).sum(dim=1).flatten(1).mean(dim=1)
         return total / len(self.target_feats)
 
@@ -287,7 +297,7 @@ def project(
     """
     settings = settings or ProjectionSettings()
     should_cancel = should_cancel or (lambda: False)
-    if bundle.family != "dcgan":
+    if bundle.family != "dcgan" and settings.latent_space != "z":
         from facestudio.latent.style_projection import project_style
 
         return project_style(bundle, target, settings, progress, should_cancel)

@@ -1,7 +1,7 @@
 """Benchmark: projection of face photos into a style model (W then W+), against random faces.
 
 Run:  python tests/bench/bench_style_projection.py [--model mobilestylegan-ffhq] [--steps 80]
-                                                   [--out docs/images/projection_style.png] [--json out.json]
+                                                   [--out docs/images/projection_style.jpg] [--json out.json]
 
 Photos (kept apart from the tests, never used by them):
 - scikit-image's `astronaut` (Eileen Collins, NASA, public domain), the one real face
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--restarts", type=int, default=1)
     p.add_argument("--candidates", type=int, default=32)
     p.add_argument("--random", type=int, default=200)
-    p.add_argument("--out", type=Path, default=Path("docs/images/projection_style.png"))
+    p.add_argument("--out", type=Path, default=Path("docs/images/projection_style.jpg"))
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
 

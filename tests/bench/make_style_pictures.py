@@ -2,9 +2,9 @@
 
 Run:  python tests/bench/make_style_pictures.py [--model mobilestylegan-ffhq] [--tile 192]
 
-- docs/images/style_mixing.png: rows are base faces (seeds 3, 11, 27); columns: base, donor
+- docs/images/style_mixing.jpg: rows are base faces (seeds 3, 11, 27); columns: base, donor
   (seed 42), base with the donor's coarse, middle, fine layers.
-- docs/images/direction_strips.png: SeFa 1 and PCA 1 on the coarse layers, and SeFa 1 on the
+- docs/images/direction_strips.jpg: SeFa 1 and PCA 1 on the coarse layers, and SeFa 1 on the
   fine layers, at -3, -1.5, 0, 1.5, 3 steps, on seed 7 (unnamed: nothing checked what they do).
 """
 
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         faces = [base, donor] + [mix_faces(g, base, donor, group) for group in ("coarse", "middle", "fine")]
         rows.append(np.concatenate(list(draw(faces)), axis=1))
     args.out.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.concatenate(rows, axis=0)).save(args.out / "style_mixing.png")
+    Image.fromarray(np.concatenate(rows, axis=0)).save(args.out / "style_mixing.jpg")
 
     base = seed_latent(g, 7)
     amounts = (-3.0, -1.5, 0.0, 1.5, 3.0)
@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     for d in (sefa_coarse, pca_coarse, sefa_fine):
         faces = [apply_style_directions(g, base, [d], [a]) for a in amounts]
         strips.append(np.concatenate(list(draw(faces)), axis=1))
-    Image.fromarray(np.concatenate(strips, axis=0)).save(args.out / "direction_strips.png")
-    print("wrote", args.out / "style_mixing.png", args.out / "direction_strips.png")
+    Image.fromarray(np.concatenate(strips, axis=0)).save(args.out / "direction_strips.jpg")
+    print("wrote", args.out / "style_mixing.jpg", args.out / "direction_strips.jpg")
     return 0
 
 

@@ -93,3 +93,10 @@ def test_z_projection_of_a_style_model_uses_its_discriminator(with_d):
     result = project(with_d, _target(with_d), ProjectionSettings(**FAST, latent_space="z"))
     assert result.space == "z" and result.latent.shape == (with_d.viewing_generator.z_dim,) and result.perceptual
     assert result.pixel_mse <= result.start_pixel_mse
+
+
+def test_preview_loss_result_is_checked_on_the_full_image(with_d):
+    result = project(with_d, _target(with_d), ProjectionSettings(**FAST, resolution=8))
+    redrawn = Renderer(with_d).render_ws(result.latent)[0]
+    assert redrawn.shape == (16, 16, 3) and result.features == "gradients"
+    np.testing.assert_array_equal(redrawn, result.image)

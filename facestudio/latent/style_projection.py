@@ -160,12 +160,14 @@ def project_style(bundle: ModelBundle, target: np.ndarray, settings: ProjectionS
     param = starts.clone().requires_grad_(True)  # (R, w_dim) in W; (R, L, w_dim) in W+
     optimiser = torch.optim.Adam([param], lr=settings.learning_rate, betas=(0.9, 0.999))
     cancelled, step = False, 0
+    best_w_stage: torch.Tensor | None = None
     with torch.enable_grad():
         for step in range(1, steps + 1):
             if should_cancel():
                 cancelled, step = True, step - 1
                 break
             if step == w_steps + 1 and param.dim() == 2:  # W -> W+: every layer starts at its w
+                best_w_stage = best_ws.clone()
                 param = param.detach()[:, None].expand(-1, num_ws, -1).clone().requires_grad_(True)
                 optimiser = torch.optim.Adam([param], lr=settings.learning_rate * 0.5, betas=(0.9, 0.999))
             stage_t = (step - 1) / max(w_steps, 1) if step <= w_steps else (step - 1 - w_steps) / max(steps - w_steps, 1)
@@ -189,9 +191,17 @@ def project_style(bundle: ModelBundle, target: np.ndarray, settings: ProjectionS
             optimiser.step()
             if step % settings.report_every == 0 and step < steps:
                 report(step)
-    report(step)
+    # The loss may look at a fitted preview output, which W+ can fool: draw the W-stage and
+    # final bests with the full network and keep the one that really matches better.
     with torch.no_grad():
         full = g.synthesis(best_ws[None])
+        if best_w_stage is not None and res != g.img_resolution:
+            full_w = g.synthesis(best_w_stage[None])
+            pooled = [F.adaptive_avg_pool2d(x, res) for x in (full, full_w)]
+            if float(loss_fn.image_loss(pooled[1])[0]) < float(loss_fn.image_loss(pooled[0])[0]):
+                best_ws, full, best_image = best_w_stage, full_w, pooled[1]
+                best_mse = float(loss_fn.pixel_mse(pooled[1])[0])
+    report(step)
     return ProjectionResult(
         latent=best_ws.float().numpy().copy(), image=_to_uint8(full)[0], loss=best_loss, start_loss=start_loss,
         pixel_mse=best_mse, start_pixel_mse=start_mse, steps_done=step, cancelled=cancelled,

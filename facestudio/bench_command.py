@@ -19,6 +19,9 @@ BENCHES: dict[str, tuple[str, str]] = {
     "morph": ("facestudio.render.morph_bench", "interpolation strip rendering time"),
     "soak": ("facestudio.ui.soak_bench", "the app offscreen for N seconds of slider drags, morph playback and live "
              "training: survived, None refcount drift, memory growth"),
+    "progressive": ("facestudio.render.progressive_bench", "style models: bare synthesis vs full render vs preview, move/rest latency"),
+    "style": ("facestudio.models.mobilestylegan.bench",
+              "MobileStyleGAN (mobilestylegan-ffhq): native PyTorch vs OpenVINO per 1024 px image, previews, start-up"),
     "quality": ("trainer.quality_bench", "Frechet distance at equal CPU time: FaceStudio's trainer vs the DCGAN-tutorial loop"),
 }
 

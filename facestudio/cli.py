@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("facestudio.render.sample_command", "write a grid of faces, or one face PNG with its latent"),
     "morph": ("facestudio.render.morph_command", "write an interpolation between seeds or face PNGs (GIF/MP4/PNG frames)"),
     "project": ("facestudio.latent.project_command", "find the latent of a photo and save it as a face PNG"),
-    "import": ("facestudio.models.import_command", "convert a PyTorch DCGAN-tutorial netG/netD .pth into a FaceStudio model"),
+    "import": ("facestudio.models.import_command", "convert a DCGAN-tutorial .pth or a StyleGAN2-ADA/StyleGAN3 .pkl into a FaceStudio model"),
     "data": ("facestudio.data.data_command", "check a folder of training images (data check DIR)"),
     "eval": ("facestudio.metrics.eval_command", "quality figures of a model (Frechet distance, precision/recall, diversity)"),
     "bench": ("facestudio.bench_command", "latency and throughput figures"),
@@ -57,7 +57,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     chosen = None if everything else _chosen_command(argv)
     parser = argparse.ArgumentParser(
         prog="facestudio",
-        description="Explore, morph and train face-generating GANs. With no command, opens the app on the built-in model.",
+        description="Explore, morph and train face-generating GANs. With no command, opens the app on photographic faces "
+                    "(mobilestylegan-ffhq) when random-face is installed, else on the built-in model.",
     )
     parser.add_argument("--screenshot", metavar="OUT.png", help="open the window, wait for the first face, save a screenshot and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -21,6 +21,18 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("FACESTUDIO_HOME", str(tmp_path_factory.getbasetemp() / "home"))
 
 
+@pytest.fixture(scope="session")
+def photographic_model(tmp_path_factory):
+    """`mobilestylegan-ffhq` converted once per session into the tests' shared cache (the path
+    `_isolated_cache` points at), so every later load in the session opens the cache."""
+    from facestudio.models.mobilestylegan import convert
+    from facestudio.models.mobilestylegan.source import INSTALL_HINT, find_ir_source
+
+    if find_ir_source() is None:
+        pytest.skip(f"random-face is not installed ({INSTALL_HINT})")
+    return convert.load_mobilestylegan(cache=tmp_path_factory.getbasetemp() / "cache" / "models" / f"{convert.MODEL_ID}.safetensors")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _collect_garbage_on_the_main_thread_only():
     """As the app does (facestudio.ui.gui_thread_gc): automatic gc off, collected here.

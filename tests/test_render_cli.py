@@ -93,7 +93,7 @@ def test_morph_gif_and_sheet(model_path, tmp_path, capsys):
     gif = tmp_path / "m.gif"
     assert main(["morph", "--model", str(model_path), "--from", "1", "--to", "2", "--frames", "6", "--lerp", "--loop",
                  "--size", "48", "--fps", "12", "-o", str(gif)]) == 0
-    assert "GIF, 6 frames of 48 x 48 px (lerp, linear)" in capsys.readouterr().out
+    assert "GIF, 6 frames of 48 x 48 px (lerp in Z, linear)" in capsys.readouterr().out
     with Image.open(gif) as im:
         assert im.size == (48, 48) and 2 <= im.n_frames <= 6 and im.info.get("loop") == 0
     sheet = tmp_path / "sheet.png"
@@ -108,7 +108,7 @@ def test_morph_reports_unusable_faces(model_path, tmp_path, capsys):
     other = tmp_path / "other.png"
     save_face_png(other, np.zeros((8, 8, 3), np.uint8), latent_for_seed(1, 20), "big", "")
     assert main(["morph", "--model", str(model_path), "--from", "1", "--to", str(other), "-o", str(out)]) == 2
-    assert "latent size of 20" in capsys.readouterr().err
+    assert "z face of shape (20,)" in capsys.readouterr().err
     assert main(["morph", "--model", str(model_path), "--from", "1", "--to", "2", "--fps", "100", "-o", str(out)]) == 2
     assert "MP4" in capsys.readouterr().err
     assert main(["morph", "--model", str(model_path), "--from", "1", "--to", "2", "-o", str(tmp_path / "m.avi")]) == 2

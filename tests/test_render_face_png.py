@@ -63,7 +63,8 @@ def test_round_trip_is_exact(tmp_path):
     assert isinstance(record, FaceRecord)
     assert record.latent.dtype == np.float32 and np.array_equal(record.latent, z) and record.nz == 100
     assert not record.latent.flags.writeable
-    assert (record.model_name, record.model_sha256, record.truncation, record.version) == ("My model", SHA, 0.7, 1)
+    assert (record.model_name, record.model_sha256, record.truncation, record.version) == ("My model", SHA, 0.7, 2)
+    assert record.space == "z"
     assert record.directions == {"sefa": {"SeFa 1": 1.25}, "pca": {"PCA 2": -3.0}}
     assert record.direction_amounts()[("pca", "PCA 2")] == -3.0
     with Image.open(path) as im:
@@ -128,10 +129,15 @@ def test_decompression_bombs_are_refused_before_decoding(tmp_path):
     "change, message",
     [
         ({"format": "other"}, "does not hold FaceStudio face data"),
-        ({"version": 2}, "newer FaceStudio"),
+        ({"version": 3}, "newer FaceStudio"),
         ({"version": "1"}, "version"),
         ({"nz": 0}, "latent size"),
-        ({"nz": 9}, "needs exactly 36"),
+        ({"nz": 9}, "shape \\[8\\] but 9 numbers"),
+        ({"nz": 9, "shape": [9]}, "needs exactly 36"),
+        ({"space": "q"}, "unknown latent space"),
+        ({"shape": [2, 4]}, "invalid latent shape"),
+        ({"shape": [True]}, "invalid latent shape"),
+        ({"space": "w+"}, "invalid latent shape"),
         ({"nz": True}, "latent size"),
         ({"latent": "!!!"}, "base64"),
         ({"latent": 5}, "base64"),
@@ -240,6 +246,7 @@ def test_fuzz_latent_values(values):
     z = np.array(values, dtype="<f4")
     meta = _valid_meta()
     meta["nz"], meta["latent"] = len(values), base64.b64encode(z.tobytes()).decode()
+    meta["shape"] = [len(values)]
     try:
         record = parse_face_metadata(json.dumps(meta))
     except FaceMetadataError:

@@ -367,6 +367,7 @@ def test_without_a_shipped_default_the_app_opens_on_a_fresh_model(qtbot, open_wi
     import facestudio.models.checkpoint as checkpoint
 
     monkeypatch.setattr(checkpoint, "default_model_path", lambda: tmp_path / "missing.safetensors")
+    monkeypatch.setattr("facestudio.ui.explorer_window.photographic_available", lambda: False)
     w = open_window(None)
     assert STARTER_NAME in w.windowTitle() and "untrained" in w.model_label.text()
     assert w.banner.level() == "info" and "untrained" in w.banner.text()

@@ -22,6 +22,10 @@ a little noise is added to the latents early on to shake them out of poor basins
 generator is the viewing generator, in eval mode, untouched: gradients are taken with
 `torch.autograd.grad` on the latents only, so the networks' weights are never written.
 
+Style-based generators (StyleGAN2/3, MobileStyleGAN) are projected into W and then W+
+by `facestudio.latent.style_projection` through the same `project` call, settings,
+progress reports and result (whose `space` says which kind of latent it holds).
+
 Qt-free; progress goes to a callback, cancellation is a callable polled every step.
 """
 
@@ -60,6 +64,9 @@ class ProjectionSettings:
     noise: float = 0.05  # latent noise at the start, fading to 0 at 3/4 of the steps
     seed: int = 0
     report_every: int = 5  # steps between progress reports
+    resolution: int = 256  # style models: largest image side the loss looks at (a preview output when there is one)
+    w_plus_fraction: float = 0.5  # style models: share of the steps spent in W+ after W
+    latent_space: str = "auto"  # "auto": z for DCGAN, W then W+ for style models; "z": optimise z for any model
 
     def __post_init__(self) -> None:
         def _int(name: str, lo: int, hi: int) -> None:
@@ -82,6 +89,10 @@ class ProjectionSettings:
         _float("perceptual_weight", 0.0, 1e3)
         _float("prior_weight", 0.0, 1e3)
         _float("noise", 0.0, 10.0)
+        _int("resolution", 8, 4096)
+        _float("w_plus_fraction", 0.0, 1.0)
+        if self.latent_space not in ("auto", "z"):
+            raise ConfigError(f"Projection space {self.latent_space!r} is unknown; use 'auto' or 'z'.")
         if self.pixel_loss not in PIXEL_LOSSES:
             raise ConfigError(f"Pixel loss {self.pixel_loss!r} is unknown; use one of {', '.join(PIXEL_LOSSES)}.")
         if self.candidates < self.restarts:
@@ -105,7 +116,7 @@ class ProjectionProgress:
 class ProjectionResult:
     """The best latent found, its picture and how good the match is."""
 
-    latent: np.ndarray  # (nz,) float32
+    latent: np.ndarray  # float32: (nz,) z for DCGAN, (num_ws, w_dim) w+ for style models (see `space`)
     image: np.ndarray  # uint8 (H, W, 3), the viewing generator's face of `latent`
     loss: float  # total loss of `latent`
     start_loss: float  # total loss of the best random start, before optimising
@@ -115,6 +126,8 @@ class ProjectionResult:
     cancelled: bool
     perceptual: bool  # False when the model has no discriminator (pixel loss only)
     losses: list[float] = field(default_factory=list)  # best total loss after each step
+    space: str = "z"
+    features: str = ""  # perceptual features used: "discriminator", "gradients" or "" (none)
 
 
 def has_perceptual_loss(bundle: ModelBundle) -> bool:
@@ -122,14 +135,27 @@ def has_perceptual_loss(bundle: ModelBundle) -> bool:
     return bundle.discriminator is not None
 
 
-def load_photo(path: str | os.PathLike, size: int) -> np.ndarray:
-    """A user's picture, upright, centre-cropped and resized: uint8 (size, size, 3).
+def load_photo(path: str | os.PathLike, size: int, crop: tuple[int, int, int] | None = None) -> np.ndarray:
+    """A user's picture, upright, cropped and resized: uint8 (size, size, 3).
 
+    No face detector ships its weights inside a PyPI package that installs cleanly here
+    (mediapipe's wheel carries no face model and pulls in the GUI build of OpenCV), so
+    the face is framed by hand: `crop` = (left, top, side) in pixels of the upright
+    picture, else the largest centred square. Models trained on aligned faces (FFHQ)
+    match best when the face fills the square with eyes a little above the middle.
     Goes through the one safe image loader, so a bad file raises ImageFileError.
     """
     from facestudio.data.image_loader import center_crop_resize, load_image
 
-    return center_crop_resize(load_image(path, draft_size=2 * size), size)
+    img = load_image(path, draft_size=None if crop else 2 * size)
+    if crop is not None:
+        left, top, side = (int(v) for v in crop)
+        w, h = img.size
+        if side < 8 or left < 0 or top < 0 or left + side > w or top + side > h:
+            raise ImageFileError(f"The crop {left},{top},{side} does not fit inside the {w} x {h} picture; "
+                                 "give left,top,side of a square inside it.")
+        img = img.crop((left, top, left + side, top + side))
+    return center_crop_resize(img, size)
 
 
 def _target_tensor(target: np.ndarray, size: int, nc: int = 3) -> torch.Tensor:
@@ -166,7 +192,14 @@ class _Loss:
         self.target_feats: list[torch.Tensor] = []
         if self.disc is not None and settings.perceptual_weight > 0:
             with torch.no_grad():
-                self.target_feats = [self._unit(f) for f in self.disc.features(self.target)]
+                self.target_feats = [self._unit(f) for f in self._features(self.target)]
+
+    def _features(self, images: torch.Tensor) -> list[torch.Tensor]:
+        if hasattr(self.disc, "features"):  # DCGAN discriminator
+            return self.disc.features(images)
+        from facestudio.latent.style_projection import discriminator_features
+
+        return discriminator_features(self.disc, images)
 
     @staticmethod
     def _pyramid(x: torch.Tensor, scales: int) -> list[torch.Tensor]:
@@ -193,7 +226,7 @@ class _Loss:
         if not self.target_feats:
             return images.new_zeros(images.shape[0])
         total = images.new_zeros(images.shape[0])
-        for f, t in zip(self.disc.features(images), self.target_feats):
+        for f, t in zip(self._features(images), self.target_feats):
             total = total + (self._unit(f) - t).pow(2).sum(dim=1).flatten(1).mean(dim=1)
         return total / len(self.target_feats)
 
@@ -257,6 +290,10 @@ def project(
     """
     settings = settings or ProjectionSettings()
     should_cancel = should_cancel or (lambda: False)
+    if bundle.family != "dcgan" and settings.latent_space != "z":
+        from facestudio.latent.style_projection import project_style
+
+        return project_style(bundle, target, settings, progress, should_cancel)
     size = bundle.config.image_size
     g = bundle.viewing_generator
     loss_fn = _Loss(bundle, _target_tensor(target, size, bundle.config.nc), settings)
@@ -332,6 +369,7 @@ def project(
         cancelled=cancelled,
         perceptual=bool(loss_fn.target_feats),
         losses=losses,
+        features="discriminator" if loss_fn.target_feats else "",
     )
 
 

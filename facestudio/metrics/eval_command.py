@@ -10,7 +10,7 @@ from facestudio.metrics.evaluation import FULL_N
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", type=Path, help="model file, run folder or DCGAN .pth (default: the built-in model)")
+    p.add_argument("--model", type=Path, help="model file, run folder, DCGAN .pth, StyleGAN .pkl or mobilestylegan-ffhq (default: the built-in model)")
     p.add_argument("--n", type=int, default=FULL_N,
                    help=f"generated and real faces compared (default {FULL_N}; figures are comparable only at equal n)")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated faces' latents (default 0)")

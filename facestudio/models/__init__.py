@@ -4,10 +4,13 @@ from facestudio.models.bundle import DirectionSet, ModelBundle
 from facestudio.models.checkpoint import default_model_path, load_model, save_model
 from facestudio.models.config import ModelConfig
 from facestudio.models.networks import Discriminator, Generator, build_discriminator, build_generator
+from facestudio.models.style_config import StyleModelConfig
+from facestudio.models.two_stage import TwoStage, TwoStageGenerator, truncate_ws
 
 __all__ = [
     "DirectionSet", "ModelBundle", "ModelConfig", "Generator", "Discriminator",
     "build_generator", "build_discriminator", "load_model", "save_model", "default_model_path",
+    "StyleModelConfig", "TwoStage", "TwoStageGenerator", "truncate_ws",
 ]
 
 

@@ -9,7 +9,10 @@ import numpy as np
 import torch
 
 from facestudio.models.config import ModelConfig
-from facestudio.models.networks import Discriminator, Generator
+from facestudio.models.style_config import StyleModelConfig
+from facestudio.models.two_stage import TwoStageGenerator
+
+FAMILIES = ("dcgan", "stylegan2", "stylegan3", "mobilestylegan")
 
 
 @dataclass
@@ -38,18 +41,23 @@ class ModelBundle:
     explorer and exports should show: the EMA weights when there are any, since they
     give smoother, better faces than the raw training weights.
 
+    Every generator is two-stage (`facestudio.models.two_stage`). `family` says which
+    kind of network it is; `config` is that family's config (`ModelConfig` for DCGAN,
+    `StyleModelConfig` otherwise); `card` holds provenance/licence text for About.
+
     Building a bundle puts its networks in eval mode and freezes their parameters
     (they are for viewing); to checkpoint networks that are still training, pass
     copies, or restore `.train()` / `requires_grad_(True)` afterwards.
     """
 
-    config: ModelConfig
-    generator: Generator
-    discriminator: Discriminator | None = None
-    ema_generator: Generator | None = None
+    config: ModelConfig | StyleModelConfig
+    generator: TwoStageGenerator
+    discriminator: torch.nn.Module | None = None
+    ema_generator: TwoStageGenerator | None = None
     directions: dict[str, DirectionSet] = field(default_factory=dict)
     source: Path | None = None
     sha256: str = ""
+    card: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.check_directions()
@@ -61,15 +69,27 @@ class ModelBundle:
     def check_directions(self) -> None:
         """Directions must be vectors in this model's latent space (they are saved with it)."""
         for kind, dset in self.directions.items():
-            if dset.vectors.shape[1] != self.config.nz:
-                raise ValueError(f"direction set {kind!r} has vectors of shape {dset.vectors.shape}; this model has nz={self.config.nz}")
+            if dset.vectors.shape[1] != self.z_dim:
+                raise ValueError(f"direction set {kind!r} has vectors of shape {dset.vectors.shape}; this model has nz={self.z_dim}")
+
+    @property
+    def family(self) -> str:
+        return "dcgan" if isinstance(self.config, ModelConfig) else self.config.family
+
+    @property
+    def z_dim(self) -> int:
+        return self.config.nz
+
+    @property
+    def img_resolution(self) -> int:
+        return self.config.image_size
 
     @property
     def name(self) -> str:
         return self.config.name
 
     @property
-    def viewing_generator(self) -> Generator:
+    def viewing_generator(self) -> TwoStageGenerator:
         return self.ema_generator if self.ema_generator is not None else self.generator
 
     @torch.inference_mode()

@@ -281,6 +281,12 @@ def save_model(
     Raises ModelFileError for non-finite weights, DiskWriteError when the disk fails
     (the previous file survives either way) and ValueError for a malformed bundle.
     """
+    if bundle.family != "dcgan":
+        from facestudio.models.stylegan.style_file import save_style_model
+
+        if extra_tensors or extra_metadata:
+            raise ValueError("StyleGAN-family models are saved without training state")
+        return save_style_model(bundle, path)
     tensors = bundle_tensors(bundle)
     if not include_training:
         viewing = "ema_generator" if bundle.ema_generator is not None else "generator"
@@ -316,6 +322,10 @@ def _load_safetensors_model(path: Path) -> tuple[ModelBundle, dict[str, torch.Te
     data, digest = read_model_file(path)
     label = str(path)
     header, metadata = read_safetensors_header(data, label)
+    from facestudio.models.stylegan.style_file import is_style_metadata, load_style_model
+
+    if is_style_metadata(metadata):
+        return load_style_model(data, header, metadata, path, digest), {}, metadata
     config = _parse_config(metadata, label)
     present = _check_tensors({k: (tuple(v["shape"]), v["dtype"]) for k, v in header.items()}, config, label)
     direction_names = _parse_directions(header, metadata, config, label)
@@ -387,10 +397,16 @@ def _sniff(path: Path) -> str | None:
 
 
 def load_model(path: str | os.PathLike | None = None) -> ModelBundle:
-    """Open a model: None -> shipped default; .safetensors; a run folder; a foreign .pt/.pth.
+    """Open a model: None -> shipped default; .safetensors; a run folder; a foreign .pt/.pth;
+    a StyleGAN2-ADA / StyleGAN3 network .pkl (read without running any of it).
 
+    Also a model id: "mobilestylegan-ffhq" (photographic faces from the random-face package).
     Raises ModelFileError (a FaceStudioError) for anything that is not a usable model.
     """
+    from facestudio.models.mobilestylegan.convert import is_model_id, load_mobilestylegan
+
+    if is_model_id(path):
+        return load_mobilestylegan()
     if path is None:
         p = default_model_path()
         if not p.is_file():
@@ -399,6 +415,15 @@ def load_model(path: str | os.PathLike | None = None) -> ModelBundle:
         p = Path(path).expanduser()
     if p.is_dir():
         p = model_file_of_run(p)
+    if p.suffix.lower() in (".pkl", ".pickle"):
+        from facestudio.models.stylegan.pickle_import import load_stylegan_pickle
+
+        try:
+            return load_stylegan_pickle(p)
+        except FaceStudioError:
+            raise
+        except Exception as exc:  # never let an unexpected error from a file escape untyped
+            raise ModelFileError(f"{p} could not be opened as a StyleGAN network pickle: {exc}.") from exc
     kind = _sniff(p) or ("torch" if p.suffix.lower() in FOREIGN_SUFFIXES else "safetensors")
     if kind == "torch":
         from facestudio.models.dcgan_import import load_foreign_checkpoint

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from facestudio.models.config import ModelConfig
+from facestudio.models.two_stage import TwoStageGenerator, check_noise_mode, check_ws, truncate_ws
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
@@ -46,13 +47,21 @@ def _restart_power_iteration(conv: nn.Module) -> None:
                 param._power_method(param._reshape_weight_to_matrix(original), 15)
 
 
-class Generator(nn.Module):
-    """z (N, nz) or (N, nz, 1, 1) -> image (N, nc, S, S) in [-1, 1]."""
+class Generator(TwoStageGenerator):
+    """z (N, nz) or (N, nz, 1, 1) -> image (N, nc, S, S) in [-1, 1].
+
+    Two-stage like every app generator: mapping is the identity (truncation pulls z
+    towards 0, the mean of its Gaussian prior), one w of size nz, no class labels.
+    """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
         nz, ngf, nc, blocks = config.nz, config.ngf, config.nc, config.n_blocks
+        self.z_dim = self.w_dim = nz
+        self.num_ws = 1
+        self.img_resolution = config.image_size
+        self.img_channels = nc
         use_bn = config.g_norm == "batch"
         width = ngf * 2 ** (blocks - 1)
         layers: list[nn.Module] = [nn.ConvTranspose2d(nz, width, 4, 1, 0, bias=not use_bn)]
@@ -66,13 +75,31 @@ class Generator(nn.Module):
         layers += [nn.ConvTranspose2d(width, nc, 4, 2, 1, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def _check_z(self, z: torch.Tensor) -> torch.Tensor:
         if z.dim() == 2:
             z = z[:, :, None, None]
         if z.dim() != 4 or z.shape[1] != self.config.nz or z.shape[2:] != (1, 1):
             raise ValueError(f"expected latents of shape (N, {self.config.nz}) or (N, {self.config.nz}, 1, 1), got {tuple(z.shape)}")
         if not z.is_floating_point():
             raise ValueError(f"expected floating-point latents, got {z.dtype}")
+        return z
+
+    def mapping(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1.0,
+                truncation_cutoff: int | None = None) -> torch.Tensor:
+        """ws (N, 1, nz): z itself, pulled towards 0 by `truncation_psi`."""
+        z = self._check_z(z)[:, :, 0, 0].to(torch.float32)
+        return truncate_ws(z[:, None, :], None, truncation_psi, truncation_cutoff)
+
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        check_noise_mode(noise_mode)
+        ws = check_ws(ws, 1, self.config.nz)
+        return self.main(ws[:, 0, :, None, None].to(self.main[0].weight.dtype))
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation_psi: float = 1.0,
+                truncation_cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:
+        z = self._check_z(z)
+        if float(truncation_psi) != 1.0:
+            z = z * float(truncation_psi)
         # Latents often arrive as float64 from numpy; match the weights instead of failing.
         return self.main(z.to(self.main[0].weight.dtype))
 

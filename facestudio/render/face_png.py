@@ -3,14 +3,18 @@
 The format is public (DESIGN.md), so other tools can read and write it: one iTXt chunk
 with keyword `facestudio` holding UTF-8 JSON
 
-    {"format": "facestudio-face", "version": 1, "nz": 100,
-     "latent": "<base64 of nz little-endian float32>",
+    {"format": "facestudio-face", "version": 2, "space": "w+", "shape": [16, 512],
+     "nz": 8192, "latent": "<base64 of prod(shape) little-endian float32, row-major>",
      "model": {"name": "...", "sha256": "<64 hex digits, or empty when unknown>"},
      "truncation": 0.7,
      "directions": {"sefa": {"SeFa 1": 1.5}, ...}}
 
+`space` is where the face lives (`z`, `w` or `w+`, see facestudio.latent.spaces) and
+`shape` the latent's shape: (z_dim,), (w_dim,) or (num_ws, w_dim); `nz` is the count of
+numbers. Version 1 files (no space/shape) are z faces of shape (nz,) and still open.
 `latent` is the face's latent with any direction offsets already added; the face is
-`G(truncate(latent, truncation))`, reproducible from the file alone. `directions`
+`G(truncate(latent, truncation))`, reproducible from the file alone (a w or w+ face is
+truncated in W towards the model's w_avg). `directions`
 records the slider amounts that produced it, so the app can restore its sliders.
 Keys other tools add are ignored; known keys are checked.
 
@@ -43,7 +47,9 @@ from facestudio.render.grid import check_images, resize
 
 KEYWORD = "facestudio"
 FORMAT = "facestudio-face"
-VERSION = 1
+VERSION = 2
+SPACES = ("z", "w", "w+")
+MAX_VALUES = 64 * MAX_NZ  # a w+ face of up to 64 layers of 4096
 TEXT_PREFIX = "fslatent1:"  # compact copy/paste form: prefix + base64 latent
 MAX_METADATA_CHARS = 1_000_000  # checked before any JSON parsing
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -58,15 +64,20 @@ MAX_DIRECTIONS = 4096
 class FaceRecord:
     """A face read back from a face PNG or pasted text, validated."""
 
-    latent: np.ndarray  # (nz,) float32, read-only
+    latent: np.ndarray  # float32, read-only: (nz,) for z, (w_dim,) for w, (num_ws, w_dim) for w+
     model_name: str = ""
     model_sha256: str = ""
     truncation: float = 1.0
     directions: dict[str, dict[str, float]] = field(default_factory=dict)
     version: int = VERSION
+    space: str = "z"
 
     @property
     def nz(self) -> int:
+        """The z size of a z face; other faces have no z, and code that wants one must not get a w."""
+        if self.space != "z":
+            raise FaceMetadataError(f"This is a {self.space} face of shape {self.latent.shape}, not a z face; "
+                                    "open it with the style model it was made with.")
         return int(self.latent.shape[0])
 
     def direction_amounts(self) -> dict[tuple[str, str], float]:
@@ -94,7 +105,7 @@ def decode_latent(text: Any, nz: int, label: str) -> np.ndarray:
     """The latent (nz,) float32 from its base64 form; exactly 4 * nz bytes or FaceMetadataError."""
     if not isinstance(text, str):
         raise FaceMetadataError(f"{label} has a malformed latent (not base64 text).")
-    if len(text) > 4 * math.ceil(4 * MAX_NZ / 3) + 8:
+    if len(text) > 4 * math.ceil(4 * MAX_VALUES / 3) + 8:
         raise FaceMetadataError(f"{label} has a latent far longer than any model's; it is damaged.")
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
@@ -126,15 +137,19 @@ def face_metadata(
     model_sha256: str,
     truncation: float = 1.0,
     directions: Mapping[str, Any] | None = None,
+    space: str = "z",
 ) -> dict[str, Any]:
     """The face JSON object (validated the same way a reader would, so what we write reads back)."""
     z = np.asarray(latent)
-    if z.ndim != 1 or not 1 <= z.shape[0] <= MAX_NZ or z.dtype.kind != "f":
-        raise FaceMetadataError(f"A face's latent must be 1 to {MAX_NZ} floating-point numbers; got {z.dtype} {z.shape}.")
+    if space not in SPACES or z.ndim != (2 if space == "w+" else 1) or z.dtype.kind != "f" or not 1 <= z.size <= MAX_VALUES:
+        raise FaceMetadataError(f"A {space} face's latent must be {'a (layers, w) array' if space == 'w+' else 'a flat vector'} "
+                                f"of floating-point numbers; got {z.dtype} {z.shape}.")
     record = {
         "format": FORMAT,
         "version": VERSION,
-        "nz": int(z.shape[0]),
+        "space": space,
+        "shape": [int(n) for n in z.shape],
+        "nz": int(z.size),
         "latent": encode_latent(z),
         "model": {"name": model_name, "sha256": model_sha256.lower() if isinstance(model_sha256, str) else model_sha256},
         "truncation": float(truncation) if isinstance(truncation, (int, float, np.number)) and not isinstance(truncation, bool) else truncation,
@@ -150,6 +165,17 @@ def face_metadata(
 # ---------------------------------------------------------------- validation
 def _reject_constant(name: str) -> None:
     raise ValueError(f"non-finite number {name}")
+
+
+def loads_untrusted(data: str | bytes, max_chars: int, too_long: str, unreadable: str,
+                    error: type[FaceMetadataError] = FaceMetadataError) -> Any:
+    """JSON from a file or paste: size capped before parsing, NaN/Infinity refused, one error type."""
+    if len(data) > max_chars:
+        raise error(too_long)
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise error(unreadable) from None
 
 
 def _number(value: Any) -> bool:
@@ -183,12 +209,10 @@ def _check_directions(value: Any, label: str) -> dict[str, dict[str, float]]:
 def parse_face_metadata(data: str | bytes | Mapping[str, Any], label: str = "The face metadata") -> FaceRecord:
     """Validate face JSON (text or an already-parsed object) into a `FaceRecord`."""
     if isinstance(data, (str, bytes)):
-        if len(data) > MAX_METADATA_CHARS:
-            raise FaceMetadataError(f"{label} has {len(data)} characters of face data, more than the {MAX_METADATA_CHARS} allowed; it is damaged or hostile.")
-        try:
-            data = json.loads(data, parse_constant=_reject_constant)
-        except (ValueError, RecursionError, UnicodeDecodeError):
-            raise FaceMetadataError(f"{label} has unreadable face data (not valid JSON).") from None
+        data = loads_untrusted(
+            data, MAX_METADATA_CHARS,
+            f"{label} has {len(data)} characters of face data, more than the {MAX_METADATA_CHARS} allowed; it is damaged or hostile.",
+            f"{label} has unreadable face data (not valid JSON).")
     if not isinstance(data, Mapping):
         raise FaceMetadataError(f"{label} has face data that is not a JSON object.")
     if data.get("format") != FORMAT:
@@ -199,9 +223,11 @@ def parse_face_metadata(data: str | bytes | Mapping[str, Any], label: str = "The
     if version > VERSION:
         raise FaceMetadataError(f"{label} was saved by a newer FaceStudio (face format {version}); update FaceStudio to open it.")
     nz = data.get("nz")
-    if not isinstance(nz, int) or isinstance(nz, bool) or not 1 <= nz <= MAX_NZ:
-        raise FaceMetadataError(f"{label} has an invalid latent size {str(nz)[:40]!r}; it must be a whole number from 1 to {MAX_NZ}.")
-    latent = decode_latent(data.get("latent"), nz, label)
+    limit = MAX_NZ if version == 1 else MAX_VALUES
+    if not isinstance(nz, int) or isinstance(nz, bool) or not 1 <= nz <= limit:
+        raise FaceMetadataError(f"{label} has an invalid latent size {str(nz)[:40]!r}; it must be a whole number from 1 to {limit}.")
+    space, shape = _space_and_shape(data, version, nz, label)
+    latent = decode_latent(data.get("latent"), nz, label).reshape(shape)
     model = data.get("model")
     if not isinstance(model, Mapping):
         raise FaceMetadataError(f"{label} does not say which model made it (no model object).")
@@ -214,7 +240,23 @@ def parse_face_metadata(data: str | bytes | Mapping[str, Any], label: str = "The
     if not _number(psi) or not math.isfinite(psi) or not 0.0 <= psi <= MAX_PSI:
         raise FaceMetadataError(f"{label} has an invalid truncation; it must be a number from 0 to {MAX_PSI:g}.")
     directions = _check_directions(data.get("directions"), label)
-    return FaceRecord(latent=latent, model_name=name, model_sha256=sha.lower(), truncation=float(psi), directions=directions, version=version)
+    return FaceRecord(latent=latent, model_name=name, model_sha256=sha.lower(), truncation=float(psi), directions=directions,
+                      version=version, space=space)
+
+
+def _space_and_shape(data: Mapping[str, Any], version: int, nz: int, label: str) -> tuple[str, tuple[int, ...]]:
+    """Version 1 faces are z faces of shape (nz,); version 2 says its space and shape."""
+    if version == 1:
+        return "z", (nz,)
+    space, shape = data.get("space"), data.get("shape")
+    if space not in SPACES:
+        raise FaceMetadataError(f"{label} has an unknown latent space {str(space)[:20]!r}; it must be one of {', '.join(SPACES)}.")
+    ndim = 2 if space == "w+" else 1
+    if not isinstance(shape, list) or len(shape) != ndim or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape):
+        raise FaceMetadataError(f"{label} has an invalid latent shape for a {space} face; it must be {ndim} positive whole number(s).")
+    if math.prod(shape) != nz:
+        raise FaceMetadataError(f"{label} says its latent has shape {shape} but {nz} numbers; it is damaged.")
+    return space, tuple(shape)
 
 
 # ---------------------------------------------------------------- files
@@ -228,6 +270,7 @@ def save_face_png(
     directions: Mapping[str, Any] | None = None,
     size: int | None = None,
     smooth: bool = True,
+    space: str = "z",
 ) -> None:
     """Write `image` (H, W, 3) uint8 as a PNG carrying the face metadata, atomically.
 
@@ -238,7 +281,7 @@ def save_face_png(
     pixels = check_images(image, "image")[0]
     if size is not None:
         pixels = resize(pixels, size, smooth=smooth)
-    meta = face_metadata(latent, model_name, model_sha256, truncation, directions)
+    meta = face_metadata(latent, model_name, model_sha256, truncation, directions, space)
     info = PngImagePlugin.PngInfo()
     info.add_itxt(KEYWORD, json.dumps(meta, separators=(",", ":"), allow_nan=False))
     info.add_text("Software", "FaceStudio")

@@ -4,8 +4,10 @@
     facestudio morph --from a.png --via 7 --to b.png --frames 90 --easing ease-in-out -o morph.mp4
     facestudio morph --from 3 --to 18 --frames 48 --loop -o frames/
 
-Faces are seeds (whole numbers) or face PNGs saved by FaceStudio. A face PNG comes back
-exactly as it was saved, with its own truncation, unless --truncation sets one for all.
+Faces are seeds (whole numbers) or face PNGs saved by FaceStudio (z, w or w+ faces). A
+face PNG comes back exactly as it was saved, with its own truncation, unless --truncation
+sets one for all. Between z faces the path is spherical in Z (--lerp for straight);
+with any w or w+ face it runs straight in W / W+ (facestudio.latent.style_morph).
 `--frames` is the total number of frames; the first and last frames are the first and
 last faces (with --loop the path returns towards the first face without repeating it,
 so the animation cycles seamlessly).
@@ -16,21 +18,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from facestudio.render.output_files import DEFAULT_FACE_SIZE
 from facestudio.render.sample_command import int_argument, truncation_argument
-
-if TYPE_CHECKING:  # numpy is imported lazily: `facestudio --help` must stay fast
-    import numpy as np
 
 EASING_NAMES = ("linear", "ease-in-out", "cosine", "ease-in", "ease-out")  # = interpolation.EASINGS
 MAX_FRAMES = 10_000
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-m", "--model", help="model file, run folder or DCGAN .pth (default: the built-in model)")
+    p.add_argument("-m", "--model", help="model file, run folder, DCGAN .pth, StyleGAN .pkl or mobilestylegan-ffhq (default: the built-in model)")
     p.add_argument("--from", dest="start", required=True, metavar="FACE", help="first face: a seed or a face PNG")
     p.add_argument("--to", dest="end", required=True, metavar="FACE", help="last face: a seed or a face PNG")
     p.add_argument("--via", action="append", default=[], metavar="FACE", help="a face to pass through (repeat for more, in order)")
@@ -46,43 +43,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=int_argument(8, 4096), metavar="PX", default=DEFAULT_FACE_SIZE,
                    help=f"frame size in pixels (default {DEFAULT_FACE_SIZE}, as the app saves faces)")
     p.add_argument("--crisp", action="store_true", help="enlarge with sharp square pixels instead of smooth Lanczos")
+    p.add_argument("--batch", type=int_argument(1, 256), default=8, help="frames rendered together (default 8)")
     p.add_argument("--cols", type=int_argument(1, MAX_FRAMES), default=10, help="frames per row of a .png contact sheet (default 10)")
     p.add_argument("-o", "--output", required=True,
                    help="out.gif, out.mp4, a folder for PNG frames (made if needed), or a contact sheet sheet.png / "
                         "sheet.jpg; the folder it goes in must exist")
 
 
-def keyframe_latent(face: str, nz: int, psi: float | None, model_sha256: str, label: str) -> np.ndarray:
-    """The latent to pass through for FACE (seed or face PNG), truncation already applied."""
-    import numpy as np
-
-    from facestudio.errors import FaceMetadataError
-    from facestudio.latent.sampling import MAX_SEED, latent_for_seed, truncate
-    from facestudio.render.face_png import read_face_png
-
-    text = face.strip()
-    if text.isdigit() or (text.startswith("+") and text[1:].isdigit()):
-        seed = int(text)
-        if seed > MAX_SEED:
-            raise FaceMetadataError(f"{label}: seed {seed} is out of range; use 0 to {MAX_SEED}.")
-        return truncate(latent_for_seed(seed, nz), 1.0 if psi is None else psi)
-    path = Path(text)
-    if not path.exists() and text.lstrip("-").isdigit():
-        raise FaceMetadataError(f"{label}: seeds are whole numbers from 0 to {MAX_SEED}, not {text}.")
-    record = read_face_png(path)
-    if record.nz != nz:
-        raise FaceMetadataError(
-            f"{path.name} holds a face for a model with a latent size of {record.nz}; this model uses {nz}. "
-            f"Use the model it was made with ({record.model_name or 'unknown'})."
-        )
-    if record.model_sha256 and model_sha256 and record.model_sha256 != model_sha256:
-        print(f"facestudio: note: {path.name} was made with another model ({record.model_name or 'unknown'}); "
-              "it is drawn with this one, so it may look different.", file=sys.stderr)
-    return truncate(np.array(record.latent), record.truncation if psi is None else psi)
-
-
 def run(args: argparse.Namespace) -> int:
-    from facestudio.latent.interpolation import keyframe_path
+    from facestudio.latent.face_files import face_from_text
+    from facestudio.latent.style_morph import MorphKey, morph_path, render_morph
     from facestudio.models import load_model
     from facestudio.render.export import check_fps, export_frames, export_kind
     from facestudio.render.grid import resize_all
@@ -94,15 +64,25 @@ def run(args: argparse.Namespace) -> int:
     if kind in ("gif", "mp4"):
         check_fps(args.fps, kind)
     bundle = load_model(args.model)
-    nz = bundle.config.nz
     faces = [args.start, *args.via, args.end]
     labels = ["--from", *["--via"] * len(args.via), "--to"]
-    keys = [keyframe_latent(f, nz, args.truncation, bundle.sha256, lab) for f, lab in zip(faces, labels)]
-    latents = keyframe_path(keys, total_frames=args.frames, mode=args.mode, easing=args.easing, loop=args.loop)
+    keys = []
+    for face, label in zip(faces, labels):
+        opened = face_from_text(face, bundle, label)
+        if opened.note:
+            print(f"facestudio: note: {opened.note}", file=sys.stderr)
+        keys.append(MorphKey(opened.latent, opened.truncation if args.truncation is None else args.truncation))
     renderer = Renderer(bundle)
-    frames = resize_all(renderer.render_batch(latents, psi=1.0), args.size, smooth=not args.crisp)
+    path = morph_path(renderer, keys, args.frames, easing=args.easing, loop=args.loop, z_mode=args.mode)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if tty:
+            print(f"\rrendering frame {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    frames = resize_all(render_morph(renderer, path, batch=args.batch, progress=progress), args.size, smooth=not args.crisp)
     written = export_frames(frames, args.output, fps=args.fps, loop=True, cols=args.cols)
     side = frames.shape[1]
     what = {"gif": "GIF", "mp4": "MP4", "sheet": "contact sheet", "frames": "PNG frames"}[kind]
-    print(f"wrote {written}: {what}, {len(frames)} frames of {side} x {side} px ({args.mode}, {args.easing})")
+    print(f"wrote {written}: {what}, {len(frames)} frames of {side} x {side} px ({path.note}, {args.easing})")
     return 0

@@ -70,7 +70,7 @@ def save_picture(path: str | os.PathLike, pixels: np.ndarray) -> Path:
 
 def save_face_picture(path: str | os.PathLike, image: np.ndarray, latent: np.ndarray, *, model_name: str,
                       model_sha256: str, truncation: float = 1.0, directions: Mapping[str, Any] | None = None,
-                      size: int | None = None, smooth: bool = True) -> bool:
+                      size: int | None = None, smooth: bool = True, space: str = "z") -> bool:
     """A face PNG with its latent for .png; a plain picture for the other formats.
 
     Returns whether the latent was embedded.
@@ -81,7 +81,7 @@ def save_face_picture(path: str | os.PathLike, image: np.ndarray, latent: np.nda
     fmt = picture_format(path)
     if fmt == "PNG":
         save_face_png(path, image, latent, model_name, model_sha256, truncation=truncation, directions=directions,
-                      size=size, smooth=smooth)
+                      size=size, smooth=smooth, space=space)
         return True
     save_picture(path, resize(image, size, smooth=smooth) if size is not None else image)
     return False

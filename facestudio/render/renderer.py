@@ -9,7 +9,17 @@ know are run as an eager eval-mode copy instead (`inference_path` says which).
 A renderer holds its own copy of the weights, taken when it is built, so a model still
 training in another thread can neither tear a frame nor change it mid-drag; build a new
 renderer to see new weights. Every call takes a lock: one renderer can be shared by the
-GUI thread and a render worker. Newest-request-wins scheduling is `LatestRequest`.
+GUI thread and a render worker. Newest-request-wins scheduling is `LatestRequest`; the
+preview-while-moving policy is `facestudio.render.progressive`.
+
+Any two-stage generator renders (`facestudio.models.two_stage`): truncation `psi` is
+the generator's own (towards `w_avg` in W for StyleGAN, towards 0 in z for DCGAN,
+where the folded fast path applies it to z directly, which is the same thing).
+Conditional models draw class `class_index` (0 unless set).
+
+Style-based models are also drawn from W+ styles with `render_ws` (any face space goes
+through `facestudio.latent.spaces.wplus_batch` first); `render_ws(..., resolution=r)`
+asks for one of the generator's cheap `preview_resolutions` (only the layers up to r).
 """
 
 from __future__ import annotations
@@ -45,13 +55,17 @@ class Renderer:
         self.max_batch = max_batch
         self._lock = threading.Lock()
         self._face_realism = None  # facestudio.metrics.face_realism.FaceRealism, built on first use
+        self.class_index = 0
         source = bundle.viewing_generator
+        self._two_stage = bundle.family != "dcgan"
         try:
+            if self._two_stage:
+                raise NotFoldableError("only DCGAN generators fold")
             self._net: torch.nn.Module = FoldedGenerator(source).to(self.device)
             self.inference_path = "folded"
         except NotFoldableError:
             self._net = copy.deepcopy(source).to(self.device).eval().requires_grad_(False)
-            self.inference_path = "eager"
+            self.inference_path = "two-stage" if self._two_stage else "eager"
         disc = bundle.discriminator
         self._disc = copy.deepcopy(disc).to(self.device).eval().requires_grad_(False) if disc is not None else None
 
@@ -91,12 +105,29 @@ class Renderer:
         z = z.astype(np.float32, copy=False)
         if not np.all(np.isfinite(z)):
             raise ValueError("The latent contains NaN or infinite values.")
+        if self._two_stage:
+            truncate(z[:0], psi)  # the same range check; the generator truncates in its own space
+            return torch.from_numpy(np.array(z, dtype=np.float32)), single
         return torch.from_numpy(np.ascontiguousarray(truncate(z, psi))), single
+
+    def _labels(self, n: int) -> torch.Tensor | None:
+        """One-hot labels of `class_index` for a conditional model, else None."""
+        c_dim = getattr(self._net, "c_dim", 0)
+        if not self._two_stage or not c_dim:
+            return None
+        c = torch.zeros(n, c_dim, device=self.device)
+        c[:, min(max(int(self.class_index), 0), c_dim - 1)] = 1.0
+        return c
 
     # ------------------------------------------------------------ rendering
     @torch.inference_mode()
-    def _forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Images in [-1, 1] (N, nc, S, S) for latents already checked; caller holds the lock."""
+    def _forward(self, z: torch.Tensor, psi: float = 1.0) -> torch.Tensor:
+        """Images in [-1, 1] (N, nc, S, S) for latents already checked; caller holds the lock.
+
+        `psi` matters only for two-stage generators (the folded path got truncated z).
+        """
+        if self._two_stage:
+            return self._net(z.to(self.device), self._labels(z.shape[0]), truncation_psi=psi)
         return self._net(z.to(self.device))
 
     def render_float(self, z: np.ndarray | torch.Tensor, psi: float = 1.0) -> torch.Tensor:
@@ -105,7 +136,7 @@ class Renderer:
         chunks = []
         with self._lock:
             for part in zt.split(self.max_batch):
-                chunks.append(self._forward(part).to("cpu").contiguous())
+                chunks.append(self._forward(part, psi).to("cpu").contiguous())
         if not chunks:
             return torch.zeros((0, self.config.nc, self.image_size, self.image_size))
         return torch.cat(chunks)
@@ -116,7 +147,7 @@ class Renderer:
         if zt.shape[0] != 1:
             raise ValueError(f"render takes one latent (nz,); use render_batch for {zt.shape[0]} latents.")
         with self._lock:
-            return tensor_to_uint8(self._forward(zt))[0]
+            return tensor_to_uint8(self._forward(zt, psi))[0]
 
     def render_batch(self, zs: np.ndarray | torch.Tensor, psi: float = 1.0) -> np.ndarray:
         """Faces of latents (N, nz): RGB uint8 (N, H, W, 3), computed `max_batch` at a time."""
@@ -126,8 +157,58 @@ class Renderer:
         with self._lock:
             for start in range(0, zt.shape[0], self.max_batch):
                 part = zt[start : start + self.max_batch]
-                out[start : start + part.shape[0]] = tensor_to_uint8(self._forward(part))
+                out[start : start + part.shape[0]] = tensor_to_uint8(self._forward(part, psi))
         return out
+
+    # ------------------------------------------------------------ W+ styles
+    @property
+    def num_ws(self) -> int:
+        return self.bundle.viewing_generator.num_ws
+
+    @property
+    def w_dim(self) -> int:
+        return self.bundle.viewing_generator.w_dim
+
+    @property
+    def preview_resolutions(self) -> tuple[int, ...]:
+        return tuple(self.bundle.viewing_generator.preview_resolutions)
+
+    def _styles(self, ws: np.ndarray | torch.Tensor) -> torch.Tensor:
+        arr = ws.detach().to("cpu").numpy() if isinstance(ws, torch.Tensor) else np.asarray(ws)
+        if arr.ndim == 2:
+            arr = arr[None]
+        if arr.ndim != 3 or arr.shape[1:] != (self.num_ws, self.w_dim) or arr.dtype.kind != "f":
+            raise ValueError(f"This model draws from styles of shape ({self.num_ws}, {self.w_dim}) or (N, {self.num_ws}, {self.w_dim}); got {arr.dtype} {arr.shape}.")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("The styles contain NaN or infinite values.")
+        return torch.from_numpy(np.array(arr, dtype=np.float32))
+
+    @torch.inference_mode()
+    def _synthesise(self, ws: torch.Tensor, resolution: int | None) -> torch.Tensor:
+        ws = ws.to(self.device)
+        if self.inference_path == "folded":  # DCGAN: W = Z, one layer
+            return self._net(ws[:, 0])
+        if resolution is None or resolution == self.image_size:
+            return self._net.synthesis(ws)
+        if resolution not in self.preview_resolutions:
+            raise ValueError(f"This model has no {resolution} px preview; it offers {self.preview_resolutions or 'none'}.")
+        return self._net.synthesis_preview(ws, resolution)
+
+    def render_ws(self, ws: np.ndarray | torch.Tensor, resolution: int | None = None) -> np.ndarray:
+        """Faces from W+ styles (num_ws, w_dim) or (N, num_ws, w_dim): uint8 (N, H, W, 3).
+
+        `resolution` None is the full image; a value from `preview_resolutions` computes
+        only the layers that picture needs.
+        """
+        wt = self._styles(ws)
+        parts = []
+        with self._lock:
+            for part in wt.split(self.max_batch):
+                parts.append(tensor_to_uint8(self._synthesise(part, resolution).to("cpu")))
+        if not parts:
+            size = resolution or self.image_size
+            return np.zeros((0, size, size, 3), dtype=np.uint8)
+        return np.concatenate(parts)
 
     # ------------------------------------------------------------ realism
     def _discriminator_input(self, x: np.ndarray | torch.Tensor, psi: float) -> torch.Tensor | None:
@@ -148,7 +229,7 @@ class Renderer:
             return images
         zt, _ = self._latents(arr, psi)
         # From latents, judge the float image itself: no 8-bit rounding in between.
-        return torch.cat([self._forward(part) for part in zt.split(self.max_batch)]) if zt.shape[0] else None
+        return torch.cat([self._forward(part, psi) for part in zt.split(self.max_batch)]) if zt.shape[0] else None
 
     def realism_scores(self, x: np.ndarray | torch.Tensor, psi: float = 1.0) -> np.ndarray | None:
         """Per face, sigmoid of the discriminator's logit in [0, 1]; None without a discriminator.
@@ -184,12 +265,16 @@ class Renderer:
             self._face_realism = FaceRealism(self.image_size)
         return float(self._face_realism.percentiles(faces).mean())
 
+    def _disc_labels(self, n: int) -> tuple[torch.Tensor, ...]:
+        labels = self._labels(n) if getattr(self._disc, "c_dim", 0) else None
+        return () if labels is None else (labels,)
+
     def _logits(self, x: np.ndarray | torch.Tensor, psi: float) -> np.ndarray:
         with self._lock, torch.inference_mode():
             images = self._discriminator_input(x, psi)
             if images is None:
                 return np.zeros(0, dtype=np.float32)
-            return torch.cat([self._disc(part.to(self.device)) for part in images.split(self.max_batch)]).to(
+            return torch.cat([self._disc(part.to(self.device), *self._disc_labels(part.shape[0])) for part in images.split(self.max_batch)]).to(
                 "cpu", torch.float32).reshape(-1).numpy()
 
     def realism(self, x: np.ndarray | torch.Tensor, psi: float = 1.0) -> float | None:

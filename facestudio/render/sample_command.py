@@ -58,7 +58,7 @@ def int_argument(low: int, high: int) -> Callable[[str], int]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-m", "--model", help="model file, run folder or DCGAN .pth (default: the built-in model)")
+    p.add_argument("-m", "--model", help="model file, run folder, DCGAN .pth, StyleGAN .pkl or mobilestylegan-ffhq (default: the built-in model)")
     p.add_argument("--seed", type=seed_argument, default=0, help="seed of the first face (default 0)")
     p.add_argument("-n", "--count", type=int_argument(1, MAX_COUNT), default=64, help="number of faces (default 64); 1 writes a face PNG with its latent")
     p.add_argument("--truncation", type=truncation_argument, default=1.0, metavar="PSI", help="pull faces towards the average face: 1 = none (default), 0.7 = cleaner, less varied")

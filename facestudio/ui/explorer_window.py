@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 from facestudio.app_folders import gallery_dir
 from facestudio.errors import FaceStudioError
 from facestudio.models import ModelConfig, checkpoint, load_model, new_bundle
+from facestudio.models.mobilestylegan.convert import MODEL_ID as PHOTOGRAPHIC_ID
+from facestudio.models.mobilestylegan.source import PHOTOGRAPHIC_HINT, photographic_available
 from facestudio.models.bundle import ModelBundle
 from facestudio.latent.sampling import start_seed
 from facestudio.render.face_png import latent_from_text, latent_to_text, read_face_png, save_face_png
@@ -40,7 +42,7 @@ from facestudio.ui.interpolation_panel import InterpolationPanel
 from facestudio.ui.latent_panel import LatentPanel
 from facestudio.ui.message_banner import MessageBanner
 from facestudio.ui.model_dialogs import AboutDialog, SnapshotDialog
-from facestudio.ui.model_sources import path_kind, run_snapshots, updated_recent
+from facestudio.ui.model_sources import path_kind, run_snapshots, still_openable, updated_recent
 from facestudio.ui.morph_window import MorphWindow
 from facestudio.ui.preferences import Preferences
 from facestudio.ui.projection_dialog import ProjectionDialog
@@ -56,8 +58,8 @@ STARTER_NOTE = ("No trained default model is installed yet, so this is an untrai
 VARIATION_COUNT = 8
 VARIATION_DELAY_MS = 120
 EXPORT_SIZES = (0, 256, 512, 1024)  # 0 = the model's own size
-MODEL_FILTER = "Models and faces (*.safetensors *.pth *.pt *.ckpt *.png);;FaceStudio models (*.safetensors);;" \
-               "PyTorch DCGAN checkpoints (*.pth *.pt *.ckpt);;Face PNGs (*.png)"
+MODEL_FILTER = "Models and faces (*.safetensors *.pkl *.pth *.pt *.ckpt *.png);;FaceStudio models (*.safetensors);;" \
+               "StyleGAN2-ADA / StyleGAN3 pickles (*.pkl);;PyTorch DCGAN checkpoints (*.pth *.pt *.ckpt);;Face PNGs (*.png)"
 
 
 class ExplorerWindow(QMainWindow):
@@ -274,6 +276,10 @@ class ExplorerWindow(QMainWindow):
         self.act_smooth.setCheckable(True)
         self.act_smooth.setChecked(self.prefs.smooth_upscale)
         self.act_reset_layout = self._action("Reset &Layout", self.reset_layout, None, "Put the panels back where they started")
+        self.act_open_photographic = self._action(
+            "Open &Photographic Faces (MobileStyleGAN)", self.open_photographic, None,
+            "1024 px photographic faces (MobileStyleGAN distilled from StyleGAN2 on FFHQ)" if photographic_available()
+            else PHOTOGRAPHIC_HINT)
         self.act_about = self._action("&About FaceStudio and This Model", self.show_about, "F1",
                                       "Version, and the card of the open model", SP.SP_MessageBoxInformation)
         self.act_morph = self._action("Send Selection to &Morph", self.morph_selection, None,
@@ -340,6 +346,7 @@ class ExplorerWindow(QMainWindow):
         file_menu = mb.addMenu("&File")
         file_menu.addAction(self.act_open)
         file_menu.addAction(self.act_open_run)
+        file_menu.addAction(self.act_open_photographic)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
@@ -436,7 +443,16 @@ class ExplorerWindow(QMainWindow):
             self.open_face(path)
 
     def open_default_model(self) -> None:
-        """The shipped model; when none is installed, a freshly initialised one (and say so)."""
+        """Photographic faces (MobileStyleGAN) when random-face is installed, else the shipped
+        DCGAN with one line on how to get them; when neither opens, an untrained network."""
+        if photographic_available():
+            try:
+                self._adopt(load_model(PHOTOGRAPHIC_ID), "")
+                return
+            except FaceStudioError as exc:
+                self.show_message(f"The photographic face model could not be opened ({exc}); showing the built-in one.", "warning")
+        else:
+            self.show_message(PHOTOGRAPHIC_HINT, "info")
         try:
             bundle, note = load_model(None), ""
         except FaceStudioError as exc:
@@ -448,14 +464,24 @@ class ExplorerWindow(QMainWindow):
         if note:
             self.show_message(note, "info", sticky=True)
 
+    def open_photographic(self) -> bool:
+        """File > Open Photographic Faces: the `mobilestylegan-ffhq` model (first time: converted)."""
+        if not photographic_available():
+            self.show_error(PHOTOGRAPHIC_HINT)
+            return False
+        self.statusBar().showMessage("Opening photographic faces (the first time converts them, a few seconds)...")
+        return self.open_model(PHOTOGRAPHIC_ID, remember=True)
+
     def open_path(self, path: str | Path) -> bool:
         """Open whatever `path` is: face PNG, model file, run folder or PyTorch checkpoint."""
+        if path == PHOTOGRAPHIC_ID:
+            return self.open_photographic()
         kind = path_kind(path)
         if kind == "face":
             return self.open_face(path)
         if kind == "unknown":
             self.show_error(f"{path} is not something FaceStudio opens: choose a model (.safetensors), a training run "
-                            "folder, a PyTorch DCGAN checkpoint (.pth) or a face PNG.")
+                            "folder, a StyleGAN .pkl, a PyTorch DCGAN checkpoint (.pth) or a face PNG.")
             return False
         return self.open_model(path, remember=True)
 
@@ -495,14 +521,19 @@ class ExplorerWindow(QMainWindow):
         source = f" ({bundle.source.name})" if bundle.source else ""
         self.setWindowTitle(f"{name}{source} \u2014 {APP_TITLE}")
         c = bundle.config
-        self.model_label.setText(f"{name}  |  {c.image_size} px  |  nz {c.nz}" + ("  |  untrained" if note else ""))
+        family = "" if bundle.family == "dcgan" else f"  |  {bundle.family}"
+        self.model_label.setText(f"{name}{family}  |  {c.image_size} px  |  nz {c.nz}" + ("  |  untrained" if note else ""))
         self.model_label.setToolTip(note or (str(bundle.source) if bundle.source else ""))
         self.realism.set_available(self.renderer.has_realism_meter)
         if not note and self.banner.text() == STARTER_NOTE:
             self.banner.dismiss()
         self._variation_bases = None
-        missing = tuple(k for k in ("sefa", "pca") if k not in bundle.directions)
+        # SeFa/PCA here are z-space directions of DCGAN generators; StyleGAN models get W-space ones later.
+        missing = tuple(k for k in ("sefa", "pca") if k not in bundle.directions) if bundle.family == "dcgan" else ()
         self.directions_panel.set_directions(self.session.directions, self.session.state.amount_map())
+        if bundle.family != "dcgan" and not bundle.directions:
+            self.directions_panel.set_busy("No latent directions for this StyleGAN model yet: explore it with the "
+                                           "z sliders, seeds and truncation.", computing=False)
         self._directions_token += 1
         self._pending_directions = None
         if missing:
@@ -561,9 +592,10 @@ class ExplorerWindow(QMainWindow):
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        recent = [p for p in self.prefs.recent_models if Path(p).exists()]
+        recent = [p for p in self.prefs.recent_models if still_openable(p)]
         for i, path in enumerate(recent, 1):
-            act = self.recent_menu.addAction(f"&{i % 10}  {Path(path).name}", lambda p=path: self.open_path(p))
+            label = "Photographic faces (MobileStyleGAN, FFHQ)" if path == PHOTOGRAPHIC_ID else Path(path).name
+            act = self.recent_menu.addAction(f"&{i % 10}  {label}", lambda p=path: self.open_path(p))
             act.setToolTip(path)
             act.setStatusTip(path)
         if not recent:

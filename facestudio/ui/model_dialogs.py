@@ -19,19 +19,25 @@ from facestudio.ui.model_sources import Snapshot
 def model_card_html(bundle: ModelBundle, note: str = "") -> str:
     """The facts of a model as HTML: what it is, where it came from, what it holds."""
     c = bundle.config
+    card = bundle.card or {}
+    if bundle.family == "dcgan":
+        widths = [("Generator width (ngf)", f"{c.ngf}, norm: {c.g_norm}"), ("Discriminator width (ndf)", f"{c.ndf}, norm: {c.d_norm}")]
+    else:
+        g = bundle.viewing_generator
+        widths = [("Family", bundle.family), ("Styles", f"{g.num_ws} x {g.w_dim} (per-layer styles)")]
     rows = [
-        ("Name", c.name),
+        ("Name", card.get("title") or c.name),
         ("Source", str(bundle.source) if bundle.source else "not saved (built in this session)"),
         ("SHA-256", bundle.sha256 or "-"),
         ("Image size", f"{c.image_size} x {c.image_size} px, {c.nc} channels"),
         ("Latent size (nz)", str(c.nz)),
-        ("Generator width (ngf)", f"{c.ngf}, norm: {c.g_norm}"),
-        ("Discriminator width (ndf)", f"{c.ndf}, norm: {c.d_norm}"),
+        *widths,
         ("Networks", ", ".join(n for n, net in (("generator", bundle.generator), ("EMA generator", bundle.ema_generator),
                                                 ("discriminator", bundle.discriminator)) if net is not None)),
         ("Shipped directions", ", ".join(f"{k} ({len(d.names)})" for k, d in bundle.directions.items()) or "none"),
     ]
-    rows += [(f"info: {k}", v) for k, v in sorted(c.info.items())]
+    rows += [(k.replace("_", " ").capitalize(), v) for k, v in card.items() if k != "title"]
+    rows += [(f"info: {k}", v) for k, v in sorted(c.info.items()) if not k.endswith("_source")]
     table = "".join(
         f"<tr><td style='padding:2px 12px 2px 0; color:#9a9a9a'>{html.escape(k)}</td>"
         f"<td style='padding:2px 0'>{html.escape(v)}</td></tr>" for k, v in rows

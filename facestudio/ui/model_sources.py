@@ -10,9 +10,9 @@ from pathlib import Path
 
 from facestudio.errors import ModelFileError
 from facestudio.models import run_folder as rf
-from facestudio.models.checkpoint import FOREIGN_SUFFIXES
 
 MODEL_SUFFIXES = (".safetensors",)
+FOREIGN_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".pkl")  # .pkl: StyleGAN2-ADA / StyleGAN3 network pickles
 FACE_SUFFIXES = (".png",)
 MAX_RECENT = 10
 
@@ -72,8 +72,19 @@ def _snapshot(path: Path, label: str) -> Snapshot:
     return Snapshot(path=path, label=f"{label}  ({path.name}, {when})", modified=mtime)
 
 
+def still_openable(entry: str) -> bool:
+    """A recent-models entry worth listing: an existing file or folder, or a model id."""
+    from facestudio.models.mobilestylegan.convert import MODEL_ID
+
+    return entry == MODEL_ID or Path(entry).exists()
+
+
 def updated_recent(recent: list[str], path: str | os.PathLike, *, limit: int = MAX_RECENT) -> list[str]:
-    """`recent` with `path` moved to the front, duplicates and vanished files removed."""
-    first = str(Path(path).expanduser().absolute())
-    rest = [p for p in recent if isinstance(p, str) and p != first and Path(p).exists()]
+    """`recent` with `path` moved to the front, duplicates and vanished files removed.
+
+    Model ids ("mobilestylegan-ffhq") are kept as they are, not turned into paths."""
+    from facestudio.models.mobilestylegan.convert import MODEL_ID, is_model_id
+
+    first = MODEL_ID if is_model_id(path) else str(Path(path).expanduser().absolute())
+    rest = [p for p in recent if isinstance(p, str) and p != first and still_openable(p)]
     return [first, *rest][:limit]

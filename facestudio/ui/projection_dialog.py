@@ -53,7 +53,8 @@ class ProjectionDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Find a face from a photo")
         self.bundle = bundle
-        self.base_settings = settings or ProjectionSettings()
+        # The explorer edits z faces until the W / W+ panels arrive, so the dialog asks for a z.
+        self.base_settings = settings or ProjectionSettings(latent_space="z")
         self.start_folder = Path(start_folder) if start_folder else Path.home()
         self.target: np.ndarray | None = None
         self.photo_path: Path | None = None

@@ -8,7 +8,7 @@ import torch
 from style_nets import fixture_path, random_sg2_bundle
 
 from facestudio.errors import FaceMetadataError
-from facestudio.latent.direction_file import DirectionFileError, load_directions, parse_directions, save_directions
+from facestudio.render.direction_file import DirectionFileError, load_directions, parse_directions, save_directions
 from facestudio.latent.layers import group_layers
 from facestudio.latent.spaces import seed_latent, to_space
 from facestudio.latent.style_directions import (StyleDirection, apply_style_directions, pca_style_directions,

@@ -74,7 +74,7 @@ def test_project_command_on_a_stylegan_pickle(tmp_path, capsys):
     from style_nets import fixture_path
 
     from facestudio.cli import main
-    from facestudio.latent.face_files import open_face
+    from facestudio.render.face_files import open_face
     from facestudio.models import load_model
 
     photo = tmp_path / "photo.png"

@@ -33,7 +33,8 @@ import torch
 import torch.nn.functional as F
 
 from facestudio.latent.projection import (ProjectionProgress, ProjectionResult, ProjectionSettings, _learning_rate,
-                                          _Loss, _target_tensor, _to_uint8)
+                                          _Loss, _target_tensor)
+from facestudio.pixels import tensor_to_uint8
 from facestudio.models.bundle import ModelBundle
 
 
@@ -154,7 +155,7 @@ def project_style(bundle: ModelBundle, target: np.ndarray, settings: ProjectionS
 
     def report(step: int) -> None:
         if progress is not None:
-            progress(ProjectionProgress(step, steps, best_loss, best_mse, _to_uint8(best_image)[0]))
+            progress(ProjectionProgress(step, steps, best_loss, best_mse, tensor_to_uint8(best_image)[0]))
 
     report(0)
     param = starts.clone().requires_grad_(True)  # (R, w_dim) in W; (R, L, w_dim) in W+
@@ -203,6 +204,6 @@ def project_style(bundle: ModelBundle, target: np.ndarray, settings: ProjectionS
                 best_mse = float(loss_fn.pixel_mse(pooled[1])[0])
     report(step)
     return ProjectionResult(
-        latent=best_ws.float().numpy().copy(), image=_to_uint8(full)[0], loss=best_loss, start_loss=start_loss,
+        latent=best_ws.float().numpy().copy(), image=tensor_to_uint8(full)[0], loss=best_loss, start_loss=start_loss,
         pixel_mse=best_mse, start_pixel_mse=start_mse, steps_done=step, cancelled=cancelled,
         perceptual=loss_fn.kind == "discriminator", losses=losses, space="w+", features=loss_fn.kind)

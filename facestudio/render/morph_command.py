@@ -7,7 +7,7 @@
 Faces are seeds (whole numbers) or face PNGs saved by FaceStudio (z, w or w+ faces). A
 face PNG comes back exactly as it was saved, with its own truncation, unless --truncation
 sets one for all. Between z faces the path is spherical in Z (--lerp for straight);
-with any w or w+ face it runs straight in W / W+ (facestudio.latent.style_morph).
+with any w or w+ face it runs straight in W / W+ (facestudio.render.style_morph).
 `--frames` is the total number of frames; the first and last frames are the first and
 last faces (with --loop the path returns towards the first face without repeating it,
 so the animation cycles seamlessly).
@@ -51,8 +51,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from facestudio.latent.face_files import face_from_text
-    from facestudio.latent.style_morph import MorphKey, morph_path, render_morph
+    from facestudio.render.face_files import face_from_text
+    from facestudio.render.style_morph import MorphKey, morph_path, render_morph
     from facestudio.models import load_model
     from facestudio.render.export import check_fps, export_frames, export_kind
     from facestudio.render.grid import resize_all

@@ -58,7 +58,7 @@ def is_model_id(path: object) -> bool:
 
 
 def cache_path() -> Path:
-    from facestudio.data.synthetic_faces import cache_dir
+    from facestudio.cache_dir import cache_dir
 
     return cache_dir() / "models" / f"{MODEL_ID}.safetensors"
 

@@ -6,10 +6,10 @@ from PIL import Image
 from style_nets import fixture_path, random_sg2_bundle
 
 from facestudio.cli import main
-from facestudio.latent.face_files import save_face
+from facestudio.render.face_files import save_face
 from facestudio.latent.interpolation import keyframe_path, slerp
 from facestudio.latent.spaces import StyleLatent, seed_latent, to_space, to_wplus
-from facestudio.latent.style_morph import MorphKey, morph_path, render_morph
+from facestudio.render.style_morph import MorphKey, morph_path, render_morph
 from facestudio.models import ModelConfig, new_bundle
 from facestudio.render.renderer import Renderer
 

@@ -9,7 +9,7 @@ from PIL import Image, PngImagePlugin
 from style_nets import random_sg2_bundle
 
 from facestudio.errors import FaceMetadataError
-from facestudio.latent.face_files import face_from_text, open_face, save_face
+from facestudio.render.face_files import face_from_text, open_face, save_face
 from facestudio.latent.spaces import StyleLatent, seed_latent, to_space
 from facestudio.render.face_png import read_face_png
 

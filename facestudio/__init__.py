@@ -1,6 +1,6 @@
 """FaceStudio: explore, morph and train face-generating GANs on an ordinary laptop.
 
-Layering (see DESIGN.md): `models`, `data` <- `latent`, `render`, `metrics`, `trainer`
+Layering (see docs/architecture.md): `models`, `data` <- `latent`, `render`, `metrics`, `trainer`
 <- `ui`. Only `facestudio.ui` imports Qt.
 """
 

@@ -96,7 +96,7 @@ def test_run_killed_during_final_export_opens_and_resumes(tmp_path, qtbot):
     # The child trains to its budget and is SIGKILLed half-way through writing model.safetensors.
     child = textwrap.dedent(f"""
         import os, signal, sys
-        import trainer.trainer as t
+        import trainer.gan_pair as t
         from facestudio.atomic_file import atomic_open
         real = t.save_model
         def dying_save(bundle, path, **kw):

@@ -54,7 +54,7 @@ def _widgets():
     from facestudio.ui.slider_list import SliderList
     from facestudio.ui.training_plots import TrainingPlots
     from facestudio.ui.variation_strip import VariationStrip
-    from trainer.metric_series import MetricSeries
+    from facestudio.sessions.training.metric_series import MetricSeries
 
     rng = np.random.default_rng(0)
     face = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)

@@ -1,6 +1,6 @@
 """Face PNGs: an ordinary PNG picture that also carries the latent it was drawn from.
 
-The format is public (DESIGN.md), so other tools can read and write it: one iTXt chunk
+The format is public (docs/architecture.md, README), so other tools can read and write it: one iTXt chunk
 with keyword `facestudio` holding UTF-8 JSON
 
     {"format": "facestudio-face", "version": 2, "space": "w+", "shape": [16, 512],

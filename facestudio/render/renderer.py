@@ -55,6 +55,7 @@ class Renderer:
         self.max_batch = max_batch
         self._lock = threading.Lock()
         self._face_realism = None  # facestudio.metrics.face_realism.FaceRealism, built on first use
+        self._realism_calibration: np.ndarray | None = None  # style models: sorted discriminator logits
         self.class_index = 0
         source = bundle.viewing_generator
         self._two_stage = bundle.family != "dcgan"
@@ -84,10 +85,17 @@ class Renderer:
 
     @property
     def has_realism_meter(self) -> bool:
-        """Whether `realism_percentile` means something: a model of the built-in synthetic faces."""
+        """Whether `realism_percentile` means something: a model of the built-in synthetic faces
+        (distance to real faces), or a style model with its discriminator (its rank)."""
         from facestudio.metrics.face_realism import applies_to
 
-        return applies_to(self.config.info)
+        return self._discriminator_meter or applies_to(self.config.info)
+
+    @property
+    def _discriminator_meter(self) -> bool:
+        """Style models (StyleGAN files) are read by their own discriminator: no real faces of
+        their data ship with FaceStudio to measure distances against."""
+        return self._two_stage and self._disc is not None
 
     # ------------------------------------------------------------ input checks
     def _latents(self, z: np.ndarray | torch.Tensor, psi: float) -> tuple[torch.Tensor, bool]:
@@ -255,6 +263,8 @@ class Renderer:
         """
         if not self.has_realism_meter:
             return None
+        if self._discriminator_meter:
+            return self._discriminator_rank(x, psi)
         arr = x.detach().to("cpu").numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
         faces = arr if arr.dtype == np.uint8 else self.render_batch(arr.reshape(-1, self.nz), psi)
         if faces.size == 0:
@@ -264,6 +274,23 @@ class Renderer:
 
             self._face_realism = FaceRealism(self.image_size)
         return float(self._face_realism.percentiles(faces).mean())
+
+    def _discriminator_rank(self, x: np.ndarray | torch.Tensor, psi: float) -> float | None:
+        """Share (0..1) of this model's own random faces its discriminator finds less real.
+
+        The raw sigmoid of a trained discriminator reads ~0 for every generated face; ranked
+        against faces of fixed seeds it moves as sliders move. Calibrated once per renderer,
+        on fewer faces for big models (16 at 256 px and above) to keep the first reading short.
+        """
+        if self._realism_calibration is None:
+            n = 16 if self.image_size >= 256 else 256
+            z = torch.randn(n, self.nz, generator=torch.Generator().manual_seed(0))
+            self._realism_calibration = np.sort(self._logits(z.numpy(), 1.0))
+        logits = self._logits(x, psi)
+        if logits.size == 0:
+            return None
+        ranks = np.searchsorted(self._realism_calibration, logits, side="right") / self._realism_calibration.size
+        return float(ranks.mean())
 
     def _disc_labels(self, n: int) -> tuple[torch.Tensor, ...]:
         labels = self._labels(n) if getattr(self._disc, "c_dim", 0) else None

@@ -71,6 +71,7 @@ def painter_calls(painter: QPainter) -> dict[str, Callable[[], object]]:
         "drawText(QRect, flags, str)": lambda: painter.drawText(QRect(0, 0, 40, 20), Qt.AlignmentFlag.AlignCenter, "x"),
         "drawText(QPointF, str)": lambda: painter.drawText(QPointF(2, 12), "x"),
         "drawRect": lambda: painter.drawRect(QRect(1, 1, 6, 6)),
+        "fontMetrics().elidedText": lambda: painter.fontMetrics().elidedText("a long name", Qt.TextElideMode.ElideRight, 20),
         "drawRoundedRect": lambda: painter.drawRoundedRect(QRectF(1, 1, 9, 9), 2, 2),
         "drawPath": lambda: painter.drawPath(path),
         "drawLine": lambda: painter.drawLine(QPointF(0, 0), QPointF(9, 9)),

@@ -182,8 +182,8 @@ def measure_in_window(samples: int, drag_seconds: float, model: str | None) -> d
             "drag_to_pixmap_ms": _percentiles(latencies) if latencies else {},
             "drag_frames_per_s": round(fps, 1),
             "render_ms": _percentiles(render),
-            "model": {"name": window.bundle.name, "image_size": config.image_size, "nz": config.nz,
-                      "ngf": config.ngf, "trained": not bool(window._model_note)},
+            "model": {"name": window.bundle.name, "family": window.bundle.family, "image_size": config.image_size,
+                      "nz": config.nz, "ngf": getattr(config, "ngf", None), "trained": not bool(window._model_note)},
         }
     finally:
         window.close()

@@ -14,10 +14,10 @@ import json
 # kind -> (module, help)
 BENCHES: dict[str, tuple[str, str]] = {
     "train": ("trainer.train_bench", "training images/s: FaceStudio vs the plain DCGAN-tutorial loop"),
-    "latency": ("facestudio.ui.latency_bench", "slider -> pixmap latency, Renderer.render, startup, memory"),
-    "ui": ("facestudio.ui.training_bench", "event-loop lag while training in the app, app vs headless speed"),
+    "latency": ("facestudio.ui.benches.latency_bench", "slider -> pixmap latency, Renderer.render, startup, memory"),
+    "ui": ("facestudio.ui.benches.training_bench", "event-loop lag while training in the app, app vs headless speed"),
     "morph": ("facestudio.render.morph_bench", "interpolation strip rendering time"),
-    "soak": ("facestudio.ui.soak_bench", "the app offscreen for N seconds of slider drags, morph playback and live "
+    "soak": ("facestudio.ui.benches.soak_bench", "the app offscreen for N seconds of slider drags, morph playback and live "
              "training: survived, None refcount drift, memory growth"),
     "progressive": ("facestudio.render.progressive_bench", "style models: bare synthesis vs full render vs preview, move/rest latency"),
     "style": ("facestudio.models.mobilestylegan.bench",

@@ -68,7 +68,7 @@ def test_the_cli_trains_into_the_shared_runs_folder_by_default(tmp_path, monkeyp
 
 
 def test_the_training_room_offers_the_same_folder(qtbot, tmp_path, monkeypatch):
-    from facestudio.ui.training_panel import TrainingWindow
+    from facestudio.ui.training.training_panel import TrainingWindow
 
     monkeypatch.setenv("FACESTUDIO_HOME", str(tmp_path / "home"))
     room = TrainingWindow()

@@ -50,7 +50,7 @@ def _wait_for(condition, proc: subprocess.Popen, timeout: float = 240) -> None:
 
 def _opens_everywhere(run: Path, qtbot) -> int:
     """load_model(run) and the explorer open the latest good checkpoint; returns its step."""
-    from facestudio.ui.explorer_window import ExplorerWindow
+    from facestudio.ui.explorer.explorer_window import ExplorerWindow
 
     good = run / "checkpoints" / "latest_good.safetensors"
     assert resolve_run_dir(run) == good

@@ -20,9 +20,9 @@ from facestudio.latent.sampling import latent_for_seed
 from facestudio.models import ModelConfig, load_model, new_bundle, save_model
 from facestudio.render.face_png import save_face_png
 from facestudio.render.renderer import Renderer
-from facestudio.ui import interpolation_panel as panel_module
-from facestudio.ui.interpolation_panel import InterpolationPanel, playing_order
-from facestudio.ui.morph_worker import strip_order
+from facestudio.ui.morph import interpolation_panel as panel_module
+from facestudio.ui.morph.interpolation_panel import InterpolationPanel, playing_order
+from facestudio.ui.workers.morph_worker import strip_order
 
 NZ = 16
 WAIT = 20000

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from facestudio.models import ModelConfig, new_bundle
 from facestudio.render.renderer import Renderer
-from facestudio.ui.morph_worker import STRIP_BATCH, ExportJob, ExportThread, MorphThread, StripJob
+from facestudio.ui.workers.morph_worker import STRIP_BATCH, ExportJob, ExportThread, MorphThread, StripJob
 
 WAIT = 20000
 

@@ -117,7 +117,7 @@ def test_import_output_folder_must_exist(tmp_path, capsys):
 
 
 def test_the_morph_studio_exports_at_the_same_default_size(qtbot):
-    from facestudio.ui.interpolation_panel import InterpolationPanel
+    from facestudio.ui.morph.interpolation_panel import InterpolationPanel
 
     panel = InterpolationPanel()
     qtbot.addWidget(panel)

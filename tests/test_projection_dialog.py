@@ -11,7 +11,7 @@ from PIL import Image
 
 from facestudio.latent.projection import ProjectionSettings
 from facestudio.render.face_png import read_face_png
-from facestudio.ui.projection_dialog import ProjectionDialog
+from facestudio.ui.explorer.projection_dialog import ProjectionDialog
 
 WAIT = 60000
 QUICK = ProjectionSettings(steps=20, restarts=2, candidates=8, report_every=2)

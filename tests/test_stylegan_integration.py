@@ -10,7 +10,7 @@ from PIL import Image
 from facestudio.cli import main
 from facestudio.models import load_model
 from facestudio.render.renderer import Renderer
-from facestudio.ui.model_sources import path_kind
+from facestudio.sessions.explorer.model_sources import path_kind
 from tests.stylegan_fixtures import fixture
 
 warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
@@ -59,7 +59,7 @@ def test_renderer_truncates_in_w():
 
 
 def test_explorer_opens_a_pickle(qtbot, tmp_path):
-    from facestudio.ui.explorer_window import MODEL_FILTER, ExplorerWindow
+    from facestudio.ui.explorer.explorer_window import MODEL_FILTER, ExplorerWindow
 
     assert "*.pkl" in MODEL_FILTER and path_kind(tmp_path / "ffhq.pkl") != "unknown"
     w = ExplorerWindow(None, gallery_folder=tmp_path / "gallery")

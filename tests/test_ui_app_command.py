@@ -25,7 +25,7 @@ def test_open_takes_an_optional_path():
 
 
 def test_screenshot_waits_for_the_face_then_grabs_the_window(qtbot, tmp_path):
-    from facestudio.ui.explorer_window import ExplorerWindow
+    from facestudio.ui.explorer.explorer_window import ExplorerWindow
 
     out = tmp_path / "shot.png"
     window = ExplorerWindow(tiny_model(tmp_path / "m.safetensors"), gallery_folder=tmp_path / "gallery")

@@ -1,8 +1,8 @@
 """About box (model card) and the run-folder snapshot picker."""
 
 from facestudio.models import ModelConfig, new_bundle, save_model
-from facestudio.ui.model_dialogs import AboutDialog, SnapshotDialog, model_card_html
-from facestudio.ui.model_sources import run_snapshots
+from facestudio.ui.explorer.model_dialogs import AboutDialog, SnapshotDialog, model_card_html
+from facestudio.sessions.explorer.model_sources import run_snapshots
 
 
 def test_model_card_tells_what_the_model_is(tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from facestudio.ui.directions_panel import direction_label
+from facestudio.ui.explorer.directions_panel import direction_label
 
 
 @pytest.mark.parametrize("name, label", [

@@ -5,7 +5,7 @@ import pytest
 
 from facestudio.latent.sampling import latent_for_seed
 from facestudio.models.bundle import DirectionSet
-from facestudio.ui.explorer_state import ExplorerSession, FaceState, face_for_seed
+from facestudio.sessions.explorer.explorer_state import ExplorerSession, FaceState, face_for_seed
 
 NZ = 16
 

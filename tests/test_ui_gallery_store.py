@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from facestudio.errors import FaceStudioError
-from facestudio.ui.gallery_store import GALLERY_FILE, GalleryStore
+from facestudio.sessions.explorer.gallery_store import GALLERY_FILE, GalleryStore
 
 
 def add(store, seed=0, nz=8):
@@ -80,7 +80,7 @@ def test_a_newer_gallery_is_left_untouched(tmp_path):
 
 
 def test_titles_tell_favourites_apart(tmp_path):
-    from facestudio.ui.gallery_store import caption, default_title, short_date
+    from facestudio.sessions.explorer.gallery_store import caption, default_title, short_date
 
     assert default_title(42, False, []) == "Seed 42"
     assert default_title(42, True, []) == "Seed 42 edited"
@@ -104,7 +104,7 @@ def time_of(t):
 
 
 def test_old_timestamp_titles_get_a_distinct_readable_caption(tmp_path):
-    from facestudio.ui.gallery_store import caption
+    from facestudio.sessions.explorer.gallery_store import caption
 
     store = GalleryStore(tmp_path)
     e1, _ = add(store, 1)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from facestudio.ui.latent_history import MERGE_WINDOW_S, LatentHistory
+from facestudio.sessions.explorer.latent_history import MERGE_WINDOW_S, LatentHistory
 
 
 class Clock:

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from facestudio.errors import ModelFileError
-from facestudio.ui.model_sources import path_kind, run_snapshots, updated_recent
+from facestudio.sessions.explorer.model_sources import path_kind, run_snapshots, updated_recent
 
 
 def test_path_kind(tmp_path):

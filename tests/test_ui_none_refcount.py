@@ -30,7 +30,7 @@ def test_every_painter_call_the_app_makes_is_measured(qapp):
     measured = {name.split("(")[0] for name in painter_calls(painter)} | {"save", "restore"}
     painter.end()
     used = set()
-    for source in UI.glob("*.py"):
+    for source in UI.rglob("*.py"):
         text = source.read_text()
         if "QPainter(" not in text:
             continue
@@ -48,12 +48,12 @@ def test_painter_calls_keep_none_refcount(qapp):
 
 def _widgets():
     """Every FaceStudio widget with its own paintEvent, showing content, plus the training plots."""
-    from facestudio.ui.face_view import FaceView
-    from facestudio.ui.realism_meter import RealismMeter
-    from facestudio.ui.sample_timeline import GridView
-    from facestudio.ui.slider_list import SliderList
-    from facestudio.ui.training_plots import TrainingPlots
-    from facestudio.ui.variation_strip import VariationStrip
+    from facestudio.ui.widgets.face_view import FaceView
+    from facestudio.ui.explorer.realism_meter import RealismMeter
+    from facestudio.ui.training.sample_timeline import GridView
+    from facestudio.ui.widgets.slider_list import SliderList
+    from facestudio.ui.training.training_plots import TrainingPlots
+    from facestudio.ui.explorer.variation_strip import VariationStrip
     from facestudio.sessions.training.metric_series import MetricSeries
 
     rng = np.random.default_rng(0)

@@ -4,10 +4,10 @@ import subprocess
 import sys
 
 QT_FREE_UI = [
-    "facestudio.ui.explorer_state",
-    "facestudio.ui.latent_history",
-    "facestudio.ui.gallery_store",
-    "facestudio.ui.model_sources",
+    "facestudio.sessions.explorer.explorer_state",
+    "facestudio.sessions.explorer.latent_history",
+    "facestudio.sessions.explorer.gallery_store",
+    "facestudio.sessions.explorer.model_sources",
 ]
 
 

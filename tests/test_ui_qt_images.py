@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from facestudio.ui.qt_images import png_bytes, qimage_from_rgb, rgb_from_qimage
+from facestudio.ui.widgets.qt_images import png_bytes, qimage_from_rgb, rgb_from_qimage
 
 
 def test_qimage_owns_its_pixels(qapp):

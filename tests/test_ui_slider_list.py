@@ -6,7 +6,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from facestudio.ui.slider_list import NUDGE, SliderList
+from facestudio.ui.widgets.slider_list import NUDGE, SliderList
 
 
 @pytest.fixture

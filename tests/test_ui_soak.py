@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from facestudio.ui import soak_bench
+from facestudio.ui.benches import soak_bench
 
 
 @pytest.mark.slow

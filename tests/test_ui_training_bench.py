@@ -11,7 +11,7 @@ import argparse
 
 import pytest
 
-from facestudio.ui import training_bench
+from facestudio.ui.benches import training_bench
 from trainer import TrainConfig
 
 

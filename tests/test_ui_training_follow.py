@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from facestudio.models import ModelConfig, new_bundle, save_model
-from facestudio.ui.training_panel import TrainingWindow
+from facestudio.ui.training.training_panel import TrainingWindow
 from trainer.config import TrainConfig
 
 WAIT = 60_000

@@ -18,7 +18,7 @@ from PIL import Image
 
 import facestudio.sessions.training.background_run as background_run
 from facestudio.models import ModelConfig, load_model, new_bundle, save_model
-from facestudio.ui.training_panel import TrainingPanel, TrainingWindow
+from facestudio.ui.training.training_panel import TrainingPanel, TrainingWindow
 
 WAIT = 60_000
 
@@ -210,7 +210,7 @@ def test_bad_settings_and_an_unchecked_folder_are_refused_with_a_sentence(qtbot,
 
 
 def test_the_explorer_opens_the_room_and_explores_a_training_snapshot(qtbot, tmp_path):
-    from facestudio.ui.explorer_window import ExplorerWindow
+    from facestudio.ui.explorer.explorer_window import ExplorerWindow
 
     model = tmp_path / "tiny.safetensors"
     save_model(new_bundle(ModelConfig(nz=16, ngf=8, ndf=8, image_size=32, name="tiny"), seed=1), model)
@@ -243,7 +243,7 @@ def test_the_explorer_opens_the_room_and_explores_a_training_snapshot(qtbot, tmp
 
 
 def test_a_long_history_reaches_the_curves_in_slices_and_grids_are_decoded_when_shown(qtbot, room, tmp_path):
-    from facestudio.ui.training_panel import HISTORY_SLICE
+    from facestudio.ui.training.training_panel import HISTORY_SLICE
 
     p = room.panel
     n = HISTORY_SLICE * 2 + 500

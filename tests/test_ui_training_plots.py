@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facestudio.ui.training_plots import THRESHOLD_LEGEND, TrainingPlots
+from facestudio.ui.training.training_plots import THRESHOLD_LEGEND, TrainingPlots
 
 
 def rec(step, **kw):

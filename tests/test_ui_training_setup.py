@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from facestudio.ui.training_setup import TrainingSetup
+from facestudio.ui.training.training_setup import TrainingSetup
 from trainer.config import TrainConfig
 
 

@@ -19,8 +19,8 @@ from PySide6.QtCore import QObject
 import trainer as trainer_package
 from facestudio.data import FaceDataSet
 from facestudio.models import load_model
-from facestudio.ui import training_worker as tw
-from facestudio.ui.training_worker import TrainingRequest, TrainingThread, bundle_from_snapshot
+from facestudio.ui.workers import training_worker as tw
+from facestudio.ui.workers.training_worker import TrainingRequest, TrainingThread, bundle_from_snapshot
 from trainer import TrainConfig, Trainer
 
 WAIT = 60_000

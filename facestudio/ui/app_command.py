@@ -24,7 +24,7 @@ def create_application(argv: list[str] | None = None) -> "QApplication":  # noqa
     """The QApplication with FaceStudio's names and look (reused when one exists)."""
     from PySide6.QtWidgets import QApplication
 
-    from facestudio.ui.app_theme import apply_theme
+    from facestudio.ui.widgets.app_theme import apply_theme
     from facestudio.ui.preferences import APP_NAME, settings_org
 
     app = QApplication.instance()
@@ -85,7 +85,7 @@ class ScreenshotTaker:
 
     def _grab(self) -> None:
         from facestudio.atomic_file import atomic_write_bytes
-        from facestudio.ui.qt_images import png_bytes
+        from facestudio.ui.widgets.qt_images import png_bytes
 
         if self.ok:
             return
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_platform()  # before Qt loads: a missing display or library is a sentence, not a core dump
     app = create_application()
-    from facestudio.ui.explorer_window import ExplorerWindow
+    from facestudio.ui.explorer.explorer_window import ExplorerWindow
 
     window = ExplorerWindow(getattr(args, "path", None))
     screenshot = getattr(args, "screenshot", None)

@@ -31,7 +31,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from facestudio.atomic_file import atomic_write_bytes, atomic_write_text
-from facestudio.ui.qt_images import png_bytes
+from facestudio.ui.widgets.qt_images import png_bytes
 from facestudio.sessions.training.metric_series import MetricSeries
 
 REFRESH_HZ = 5

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 
 import facestudio
 from facestudio.models.bundle import ModelBundle
-from facestudio.ui.model_sources import Snapshot
+from facestudio.sessions.explorer.model_sources import Snapshot
 
 
 def model_card_html(bundle: ModelBundle, note: str = "") -> str:

@@ -109,8 +109,8 @@ def _run_loop_until(condition, timeout_s: float) -> bool:
 
 
 def _app_run(config, dataset, runs_dir: str, threads: int, batch: int, warmup: int) -> dict[str, Any]:
-    from facestudio.ui.training_panel import TrainingWindow
-    from facestudio.ui.training_worker import TrainingRequest
+    from facestudio.ui.training.training_panel import TrainingWindow
+    from facestudio.ui.workers.training_worker import TrainingRequest
 
     window = TrainingWindow(runs_dir=runs_dir, threads=threads)
     window.resize(1560, 960)
@@ -197,7 +197,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     dataset = load_dataset("synthetic", args.size, args.data_count)
 
     # Idle lag: the same window and probe with nothing training.
-    from facestudio.ui.training_panel import TrainingWindow
+    from facestudio.ui.training.training_panel import TrainingWindow
 
     window = TrainingWindow(runs_dir=tempfile.gettempdir())
     window.resize(1560, 960)

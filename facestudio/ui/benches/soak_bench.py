@@ -55,10 +55,10 @@ def soak_in_process(seconds: float, model: str | None, train_threads: int, repor
     from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from facestudio.ui.latency_bench import _move_event, _open_window, _wait
-    from facestudio.ui.training_bench import _run_loop_until
-    from facestudio.ui.training_panel import TrainingWindow
-    from facestudio.ui.training_worker import TrainingRequest
+    from facestudio.ui.benches.latency_bench import _move_event, _open_window, _wait
+    from facestudio.ui.benches.training_bench import _run_loop_until
+    from facestudio.ui.training.training_panel import TrainingWindow
+    from facestudio.ui.workers.training_worker import TrainingRequest
 
     class EventCounter(QObject):
         count = 0
@@ -189,7 +189,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         out = Path(home) / "soak.jsonl"
         env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"), FACESTUDIO_HOME=home,
                    FACESTUDIO_SETTINGS_ORG="FaceStudioBench")
-        cmd = [sys.executable, "-m", "facestudio.ui.soak_bench", CHILD_FLAG, str(args.seconds), args.model or "",
+        cmd = [sys.executable, "-m", "facestudio.ui.benches.soak_bench", CHILD_FLAG, str(args.seconds), args.model or "",
                str(args.train_threads), str(out)]
         started = time.monotonic()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.seconds + 600)

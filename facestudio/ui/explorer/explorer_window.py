@@ -31,25 +31,25 @@ from facestudio.models.bundle import ModelBundle
 from facestudio.latent.sampling import start_seed
 from facestudio.render.face_png import latent_from_text, latent_to_text, read_face_png, save_face_png
 from facestudio.render.renderer import Renderer
-from facestudio.ui.directions_panel import DirectionsPanel
-from facestudio.ui.directions_worker import DirectionsThread
-from facestudio.ui.explorer_state import MAX_SEED, PSI_RANGE, ExplorerSession
-from facestudio.ui.face_view import FaceView
-from facestudio.ui.gallery_panel import GalleryPanel
-from facestudio.ui.gallery_store import GalleryStore, default_title
-from facestudio.ui.icons import dice_icon, favourite_icon
-from facestudio.ui.interpolation_panel import InterpolationPanel
-from facestudio.ui.latent_panel import LatentPanel
-from facestudio.ui.message_banner import MessageBanner
-from facestudio.ui.model_dialogs import AboutDialog, SnapshotDialog
-from facestudio.ui.model_sources import path_kind, run_snapshots, still_openable, updated_recent
-from facestudio.ui.morph_window import MorphWindow
+from facestudio.ui.explorer.directions_panel import DirectionsPanel
+from facestudio.ui.workers.directions_worker import DirectionsThread
+from facestudio.sessions.explorer.explorer_state import MAX_SEED, PSI_RANGE, ExplorerSession
+from facestudio.ui.widgets.face_view import FaceView
+from facestudio.ui.explorer.gallery_panel import GalleryPanel
+from facestudio.sessions.explorer.gallery_store import GalleryStore, default_title
+from facestudio.ui.widgets.icons import dice_icon, favourite_icon
+from facestudio.ui.morph.interpolation_panel import InterpolationPanel
+from facestudio.ui.explorer.latent_panel import LatentPanel
+from facestudio.ui.widgets.message_banner import MessageBanner
+from facestudio.ui.explorer.model_dialogs import AboutDialog, SnapshotDialog
+from facestudio.sessions.explorer.model_sources import path_kind, run_snapshots, still_openable, updated_recent
+from facestudio.ui.morph.morph_window import MorphWindow
 from facestudio.ui.preferences import Preferences
-from facestudio.ui.projection_dialog import ProjectionDialog
-from facestudio.ui.realism_meter import RealismMeter
-from facestudio.ui.render_worker import FaceJob, RenderThread, VariationsJob
-from facestudio.ui.seed_box import SeedBox
-from facestudio.ui.variation_strip import VariationStrip
+from facestudio.ui.explorer.projection_dialog import ProjectionDialog
+from facestudio.ui.explorer.realism_meter import RealismMeter
+from facestudio.ui.workers.render_worker import FaceJob, RenderThread, VariationsJob
+from facestudio.ui.explorer.seed_box import SeedBox
+from facestudio.ui.explorer.variation_strip import VariationStrip
 
 APP_TITLE = "FaceStudio"
 STARTER_NAME = "Untrained starter model"
@@ -94,7 +94,7 @@ class ExplorerWindow(QMainWindow):
         self._pending_directions: tuple | None = None
         self._closed = False
         self._projection: ProjectionDialog | None = None
-        self._training = None  # the training room window (facestudio.ui.training_panel), made on first use
+        self._training = None  # the training room window (facestudio.ui.training.training_panel), made on first use
 
         self._render = RenderThread()
         self._render.worker.faceRendered.connect(self._on_face_rendered)
@@ -1035,7 +1035,7 @@ class ExplorerWindow(QMainWindow):
     # ================================================================ training room
     def open_training_room(self) -> QMainWindow:
         """Show the training room window (made on first use; pyqtgraph loads only then)."""
-        from facestudio.ui.training_panel import TrainingWindow
+        from facestudio.ui.training.training_panel import TrainingWindow
 
         if self._training is None or self._training.is_shut_down:
             self._training = TrainingWindow()

@@ -6,9 +6,9 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QVBoxLayout, QWidget
 
-from facestudio.ui.explorer_state import DIMENSION_RANGE
-from facestudio.ui.icons import dice_icon, reset_icon, unlock_icon
-from facestudio.ui.slider_list import SliderList
+from facestudio.sessions.explorer.explorer_state import DIMENSION_RANGE
+from facestudio.ui.widgets.icons import dice_icon, reset_icon, unlock_icon
+from facestudio.ui.widgets.slider_list import SliderList
 
 
 def _tool_button(icon: QStyle.StandardPixmap, text: str, tip: str, parent: QWidget) -> QToolButton:

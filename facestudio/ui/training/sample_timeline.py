@@ -21,7 +21,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
-from facestudio.ui.qt_images import qpixmap_from_rgb, rgb_from_qimage
+from facestudio.ui.widgets.qt_images import qpixmap_from_rgb, rgb_from_qimage
 
 #: Decoded grids kept for scrubbing back and forth.
 CACHE_SIZE = 8

@@ -32,9 +32,9 @@ from facestudio.errors import FaceStudioError
 from facestudio.latent.projection import ProjectionProgress, ProjectionResult, ProjectionSettings, has_perceptual_loss, load_photo
 from facestudio.models.bundle import ModelBundle
 from facestudio.render.face_png import save_face_png
-from facestudio.ui.face_view import FaceView
-from facestudio.ui.message_banner import MessageBanner
-from facestudio.ui.projection_worker import ProjectionJob, ProjectionThread
+from facestudio.ui.widgets.face_view import FaceView
+from facestudio.ui.widgets.message_banner import MessageBanner
+from facestudio.ui.workers.projection_worker import ProjectionJob, ProjectionThread
 
 PHOTO_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff)"
 

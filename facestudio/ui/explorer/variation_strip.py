@@ -11,7 +11,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from facestudio.ui.qt_images import qpixmap_from_rgb
+from facestudio.ui.widgets.qt_images import qpixmap_from_rgb
 
 
 class VariationStrip(QWidget):

@@ -51,10 +51,10 @@ from facestudio.render.export import mp4_available, mp4_installed
 from facestudio.render.face_png import read_face_png
 from facestudio.render.output_files import DEFAULT_FACE_SIZE
 from facestudio.render.renderer import Renderer
-from facestudio.ui.face_view import FaceView
-from facestudio.ui.message_banner import MessageBanner
-from facestudio.ui.morph_worker import ExportJob, ExportThread, MorphThread, StripJob
-from facestudio.ui.qt_images import qpixmap_from_rgb
+from facestudio.ui.widgets.face_view import FaceView
+from facestudio.ui.widgets.message_banner import MessageBanner
+from facestudio.ui.workers.morph_worker import ExportJob, ExportThread, MorphThread, StripJob
+from facestudio.ui.widgets.qt_images import qpixmap_from_rgb
 
 MAX_KEYFRAMES = 16
 FRAMES_PER_SEGMENT = (2, 120)

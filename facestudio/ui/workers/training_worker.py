@@ -31,7 +31,7 @@ from facestudio.models.bundle import ModelBundle
 from facestudio.models.config import ModelConfig
 from facestudio.models.networks import Generator
 from facestudio.models import run_folder as rf
-from facestudio.ui.worker_thread import WorkerThread
+from facestudio.ui.workers.worker_thread import WorkerThread
 
 #: Most metric emissions per second (records in between are batched).
 EMIT_HZ = 20

@@ -35,14 +35,14 @@ from PySide6.QtWidgets import (
 
 from facestudio.errors import ConfigError, FaceStudioError
 from facestudio.models import run_folder as rf
-from facestudio.ui.message_banner import MessageBanner
+from facestudio.ui.widgets.message_banner import MessageBanner
 from facestudio.app_folders import default_runs_dir
-from facestudio.ui.run_watcher import RunWatcher
-from facestudio.ui.sample_timeline import SampleTimeline
-from facestudio.ui.training_health import HealthView
-from facestudio.ui.training_plots import TrainingPlots
-from facestudio.ui.training_setup import TrainingSetup
-from facestudio.ui.training_worker import TrainingRequest, TrainingThread, bundle_from_snapshot
+from facestudio.ui.training.run_watcher import RunWatcher
+from facestudio.ui.training.sample_timeline import SampleTimeline
+from facestudio.ui.training.training_health import HealthView
+from facestudio.ui.training.training_plots import TrainingPlots
+from facestudio.ui.training.training_setup import TrainingSetup
+from facestudio.ui.workers.training_worker import TrainingRequest, TrainingThread, bundle_from_snapshot
 from facestudio.sessions.training.health_report import describe_health
 from facestudio.sessions.training.metric_series import MetricSeries
 from facestudio.sessions.training.run_progress import RunProgress, format_duration, plan_of_run

@@ -86,7 +86,7 @@ def _move_event(x: float, y: float, kind=None):
 
 def _open_window(model: str | None):
     from facestudio.ui.app_command import create_application
-    from facestudio.ui.explorer_window import ExplorerWindow
+    from facestudio.ui.explorer.explorer_window import ExplorerWindow
 
     app = create_application()
     window = ExplorerWindow(model)
@@ -217,7 +217,7 @@ def _startup_probe(model: str | None) -> None:
 
 
 def measure_startup(model: str | None) -> dict:
-    cmd = [sys.executable, "-m", "facestudio.ui.latency_bench", PROBE_FLAG] + ([model] if model else [])
+    cmd = [sys.executable, "-m", "facestudio.ui.benches.latency_bench", PROBE_FLAG] + ([model] if model else [])
     t0 = time.time()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=dict(os.environ))
     if out.returncode != 0:

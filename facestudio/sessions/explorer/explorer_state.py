@@ -21,7 +21,7 @@ import numpy as np
 from facestudio.latent.directions import direction_offset
 from facestudio.latent.sampling import MAX_PSI, check_seed, latent_for_seed, random_seed
 from facestudio.models.bundle import DirectionSet
-from facestudio.ui.latent_history import LatentHistory
+from facestudio.sessions.explorer.latent_history import LatentHistory
 
 # Range of the per-dimension sliders: z ~ N(0, 1), so +-4 covers all but 1 in 15000 draws.
 DIMENSION_RANGE = 4.0

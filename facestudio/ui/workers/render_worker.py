@@ -24,7 +24,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from facestudio.render.renderer import LatestRequest, Renderer
-from facestudio.ui.worker_thread import WorkerThread
+from facestudio.ui.workers.worker_thread import WorkerThread
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import (
     QPushButton, QStyle, QVBoxLayout, QWidget,
 )
 
-from facestudio.ui.gallery_store import GalleryEntry, GalleryStore, caption
-from facestudio.ui.icons import favourite_icon
+from facestudio.sessions.explorer.gallery_store import GalleryEntry, GalleryStore, caption
+from facestudio.ui.widgets.icons import favourite_icon
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 

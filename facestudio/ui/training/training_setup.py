@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QListWidget, QListWidgetItem, QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from facestudio.ui.qt_images import qpixmap_from_rgb
+from facestudio.ui.widgets.qt_images import qpixmap_from_rgb
 from facestudio.sessions.training.suggested_settings import suggest_settings
 from trainer.config import DEFAULT_SYNTHETIC_COUNT, TrainConfig
 

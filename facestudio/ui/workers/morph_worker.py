@@ -29,7 +29,7 @@ from facestudio.errors import FaceStudioError
 from facestudio.render.export import contact_sheet, export_gif, export_mp4, export_png_frames, save_png
 from facestudio.render.grid import resize_all
 from facestudio.render.renderer import LatestRequest, Renderer
-from facestudio.ui.worker_thread import WorkerThread
+from facestudio.ui.workers.worker_thread import WorkerThread
 
 # Frames per batch: big enough that batching pays, small enough that a newer path is
 # noticed within a few tens of milliseconds and the first frames show at once.

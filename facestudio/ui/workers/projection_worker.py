@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from facestudio.errors import FaceStudioError
 from facestudio.latent.projection import ProjectionProgress, ProjectionSettings, project
 from facestudio.models.bundle import ModelBundle
-from facestudio.ui.worker_thread import WorkerThread
+from facestudio.ui.workers.worker_thread import WorkerThread
 
 # Minimum seconds between two progress signals (the final report is always sent).
 PROGRESS_INTERVAL = 1 / 15

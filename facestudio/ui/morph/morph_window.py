@@ -13,7 +13,7 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QHideEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QWidget
 
-from facestudio.ui.interpolation_panel import InterpolationPanel
+from facestudio.ui.morph.interpolation_panel import InterpolationPanel
 
 DEFAULT_SIZE = (1100, 760)
 

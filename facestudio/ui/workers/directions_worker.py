@@ -13,7 +13,7 @@ import traceback
 from PySide6.QtCore import QObject, Signal, Slot
 
 from facestudio.models.bundle import ModelBundle
-from facestudio.ui.worker_thread import WorkerThread
+from facestudio.ui.workers.worker_thread import WorkerThread
 
 DIRECTIONS_PER_KIND = 10
 

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
 from facestudio.models.bundle import DirectionSet
-from facestudio.ui.explorer_state import DIRECTION_RANGE
-from facestudio.ui.slider_list import SliderList
+from facestudio.sessions.explorer.explorer_state import DIRECTION_RANGE
+from facestudio.ui.widgets.slider_list import SliderList
 
 KIND_ORDER = ("attribute", "sefa", "pca")
 KIND_TITLES = {"attribute": "Attributes", "sefa": "SeFa", "pca": "PCA"}

@@ -18,8 +18,10 @@ import math
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from facestudio.models.stylegan import ops
 from facestudio.models.stylegan.mapping import MappingNetwork
 from facestudio.models.stylegan.ops import FullyConnected, bias_act, conv_up2, design_fir, modulated_conv2d, upsample2d
 from facestudio.models.two_stage import TwoStageGenerator, check_noise_mode, check_ws, module_property
@@ -45,16 +47,56 @@ class SynthesisLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "const", gain: float = 1.0) -> torch.Tensor:
         styles = self.affine(w)
-        x = modulated_conv2d(x, self.weight, styles, up=self.up == 2, padding=self.padding, resample_filter=self.resample_filter)
+        n = x.shape[0]
+        noise = None
         if self.use_noise and noise_mode != "none":
             if noise_mode == "random":
-                noise = torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
+                noise = torch.randn(n, 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
             else:
                 noise = self.noise_const.to(x.dtype)
-            x = x + noise * self.noise_strength
+            noise = noise * self.noise_strength
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
         act_gain = (math.sqrt(2.0) if self.activation == "lrelu" else 1.0) * gain
-        return bias_act(x, self.bias, self.activation, gain=act_gain, clamp=clamp)
+        if ops.reference_mode():
+            x = modulated_conv2d(x, self.weight, styles, up=self.up == 2, padding=self.padding, resample_filter=self.resample_filter)
+            x = x + noise if noise is not None else x
+            return bias_act(x, self.bias, self.activation, gain=act_gain, clamp=clamp)
+        # Fast path: one shared convolution of style-scaled inputs, then a single pass for
+        # demodulation, noise, bias and gain (lrelu(g*v) = g*lrelu(v) for g > 0), lrelu and clamp.
+        x = x * styles.reshape(n, -1, 1, 1)
+        if self.up == 2:
+            x = ops.conv_up2(x, self.weight, self.resample_filter, self.padding, cached_transpose(self))
+        else:
+            x = F.conv2d(x, self.weight, padding=self.padding)
+        demod = (styles.square().matmul(weight_norms(self).t()) + 1e-8).rsqrt()
+        offset = self.bias.reshape(1, -1, 1, 1) if noise is None else self.bias.reshape(1, -1, 1, 1) + noise
+        x = torch.addcmul(offset * act_gain, x, (demod * act_gain).reshape(n, -1, 1, 1))
+        if self.activation == "lrelu":
+            x = F.leaky_relu_(x, ops.LRELU_SLOPE) if not x.requires_grad else F.leaky_relu(x, ops.LRELU_SLOPE)
+        return x.clamp(-clamp, clamp) if clamp is not None else x
+
+
+def weight_norms(layer: nn.Module) -> torch.Tensor:
+    """Per (out, in) sum of squared kernel taps, cached while the weights stay unchanged."""
+    weight = layer.weight
+    key = (weight.data_ptr(), weight._version, weight.requires_grad)
+    if weight.requires_grad or getattr(layer, "_norms_key", None) != key:
+        norms = weight.square().sum(dim=[2, 3])
+        if weight.requires_grad:
+            return norms
+        layer._norms, layer._norms_key = norms, key
+    return layer._norms
+
+
+def cached_transpose(layer: nn.Module) -> torch.Tensor:
+    """The (in, out, k, k) contiguous weight a transposed convolution wants, cached likewise."""
+    weight = layer.weight
+    key = (weight.data_ptr(), weight._version)
+    if weight.requires_grad:
+        return weight.transpose(0, 1)
+    if getattr(layer, "_transposed_key", None) != key:
+        layer._transposed, layer._transposed_key = weight.transpose(0, 1).contiguous(), key
+    return layer._transposed
 
 
 class ToRGBLayer(nn.Module):
@@ -110,7 +152,8 @@ class SynthesisBlock(nn.Module):
                 draw_rgb: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         w = iter(ws.unbind(dim=1))
         if self.in_channels == 0:
-            x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
+            # Channels-last activations let oneDNN convolve without reordering them each layer.
+            x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1).contiguous(memory_format=torch.channels_last)
             x = self.conv1(x, next(w), noise_mode)
         elif self.architecture == "resnet":
             y = self.skip(x, gain=SQRT_HALF)

@@ -170,20 +170,21 @@ def downsample2d(x: torch.Tensor, f: torch.Tensor, down: int = 2) -> torch.Tenso
     return fir_filter(x, f, (p0, p1, p0, p1), 1.0, down)
 
 
-def conv_up2(x: torch.Tensor, weight: torch.Tensor, f: torch.Tensor, padding: int,
-             transposed: torch.Tensor | None = None) -> torch.Tensor:
+def conv_up2(x: torch.Tensor, weight: torch.Tensor | None, f: torch.Tensor, padding: int,
+             transposed: torch.Tensor | None = None, groups: int = 1) -> torch.Tensor:
     """Upsample 2x then convolve, as a stride-2 transposed convolution followed by the FIR.
 
     The transposed convolution applies `weight` (out, in, k, k) as a true convolution
     (kernel not flipped), which is how the published up-sampling layers were trained;
     the FIR (4x gain) removes the zero-insertion images. Output size 2*size for
-    padding = k // 2.
+    padding = k // 2. `transposed` (in, out/groups, k, k) may be given instead of `weight`
+    (cached, or per-sample modulated weights with one group per sample).
     """
-    k = weight.shape[-1]
+    k = (weight if weight is not None else transposed).shape[-1]
     fw = f.shape[-1]
     if k == 1:
         return upsample2d(F.conv2d(x, weight), f)
-    y = F.conv_transpose2d(x, weight.transpose(0, 1) if transposed is None else transposed, stride=2)
+    y = F.conv_transpose2d(x, weight.transpose(0, 1) if transposed is None else transposed, stride=2, groups=groups)
     p0 = padding + (fw + 1) // 2 - (k - 1)
     p1 = padding + (fw - 2) // 2 - (k - 2)
     return fir_filter(y, f, (p0, p1, p0, p1), 4.0)

@@ -61,19 +61,52 @@ class SynthesisLayer(nn.Module):
             x = modulated_conv2d(x, self.weight, styles, up=self.up == 2, padding=self.padding, resample_filter=self.resample_filter)
             x = x + noise if noise is not None else x
             return bias_act(x, self.bias, self.activation, gain=act_gain, clamp=clamp)
-        # Fast path: one shared convolution of style-scaled inputs, then a single pass for
-        # demodulation, noise, bias and gain (lrelu(g*v) = g*lrelu(v) for g > 0), lrelu and clamp.
-        x = x * styles.reshape(n, -1, 1, 1)
-        if self.up == 2:
-            x = ops.conv_up2(x, self.weight, self.resample_filter, self.padding, cached_transpose(self))
-        else:
-            x = F.conv2d(x, self.weight, padding=self.padding)
-        demod = (styles.square().matmul(weight_norms(self).t()) + 1e-8).rsqrt()
+        # Fast path: demodulation, noise, bias and gain in one pass (lrelu(g*v) = g*lrelu(v)
+        # for g > 0), then lrelu and clamp in place.
+        demod = (styles.square().matmul(weight_norms(self).t()) + 1e-8).rsqrt() * act_gain
+        x, scale = fast_modulated_conv(self, x, styles, demod, self.up == 2)
         offset = self.bias.reshape(1, -1, 1, 1) if noise is None else self.bias.reshape(1, -1, 1, 1) + noise
-        x = torch.addcmul(offset * act_gain, x, (demod * act_gain).reshape(n, -1, 1, 1))
+        if scale is None:
+            x = x + offset * act_gain if x.requires_grad else x.add_(offset * act_gain)
+        else:
+            x = torch.addcmul(offset * act_gain, x, scale.reshape(n, -1, 1, 1))
+        if x.requires_grad:  # e.g. projection: keep autograd's saved tensors intact
+            x = F.leaky_relu(x, ops.LRELU_SLOPE) if self.activation == "lrelu" else x
+            return x.clamp(-clamp, clamp) if clamp is not None else x
         if self.activation == "lrelu":
-            x = F.leaky_relu_(x, ops.LRELU_SLOPE) if not x.requires_grad else F.leaky_relu(x, ops.LRELU_SLOPE)
-        return x.clamp(-clamp, clamp) if clamp is not None else x
+            x = F.leaky_relu_(x, ops.LRELU_SLOPE)
+        return x.clamp_(-clamp, clamp) if clamp is not None else x
+
+
+def fast_modulated_conv(layer: nn.Module, x: torch.Tensor, styles: torch.Tensor, out_scale: torch.Tensor | None,
+                        up: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Modulated convolution in whichever form moves less data; returns (y, scale still to apply).
+
+    Scaling the inputs costs a pass over N*Cin*H*W activations; modulating the weights
+    costs N*Cout*Cin*k*k multiplies and a grouped convolution. At high resolutions the
+    weights are far smaller than the activations, and the output scale (demodulation
+    and gain) folds into them too, so nothing is left to apply (scale None).
+    """
+    weight = layer.weight
+    n, cin, h, w = x.shape
+    cout, _, k, _ = weight.shape
+    if cout * k * k < h * w:
+        wm = weight.unsqueeze(0) * styles.reshape(n, 1, cin, 1, 1)
+        if out_scale is not None:
+            wm = wm * out_scale.reshape(n, cout, 1, 1, 1)
+        xg = x.reshape(1, n * cin, h, w)
+        if up:
+            y = ops.conv_up2(xg, None, layer.resample_filter, layer.padding,
+                             wm.transpose(1, 2).reshape(n * cin, cout, k, k), groups=n)
+        else:
+            y = F.conv2d(xg, wm.reshape(n * cout, cin, k, k), padding=layer.padding, groups=n)
+        return y.reshape(n, cout, *y.shape[2:]), None
+    x = x * styles.reshape(n, -1, 1, 1)
+    if up:
+        x = ops.conv_up2(x, weight, layer.resample_filter, layer.padding, cached_transpose(layer))
+    else:
+        x = F.conv2d(x, weight, padding=layer.padding)
+    return x, out_scale
 
 
 def weight_norms(layer: nn.Module) -> torch.Tensor:
@@ -108,10 +141,14 @@ class ToRGBLayer(nn.Module):
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.weight_gain = 1 / math.sqrt(in_channels * kernel_size * kernel_size)
+        self.padding = kernel_size // 2
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain
-        x = modulated_conv2d(x, self.weight, styles, demodulate=False)
+        if ops.reference_mode():
+            x = modulated_conv2d(x, self.weight, styles, demodulate=False)
+        else:
+            x, _ = fast_modulated_conv(self, x, styles, None, False)
         return bias_act(x, self.bias, clamp=self.conv_clamp)
 
 

@@ -152,8 +152,26 @@ def zero_upsample(x: torch.Tensor, up: int) -> torch.Tensor:
 
 def upfirdn2d(x: torch.Tensor, f: torch.Tensor, up: int = 1, down: int = 1,
               pad: tuple[int, int, int, int] = (0, 0, 0, 0), gain: float = 1.0) -> torch.Tensor:
-    """Upsample by zero insertion, pad, FIR-filter (times gain), downsample: the resampling primitive."""
+    """Upsample by zero insertion, pad, FIR-filter (times gain), downsample: the resampling primitive.
+
+    Upsampling with a 1-D (separable) filter runs as two depthwise transposed
+    convolutions, which skip the inserted zeros (polyphase filtering; about half the
+    work of filtering the zero-inserted image).
+    """
+    if up > 1 and f.dim() == 1 and down == 1 and not _reference:
+        return _upsample_separable(x, f, up, pad, gain)
     return fir_filter(zero_upsample(x, up), f, pad, gain, down)
+
+
+def _upsample_separable(x: torch.Tensor, f: torch.Tensor, up: int, pad: tuple[int, int, int, int], gain: float) -> torch.Tensor:
+    c, k = x.shape[1], f.numel()
+    taps = (f * math.sqrt(gain)).to(x.dtype)
+    y = F.conv_transpose2d(x, taps.view(1, 1, 1, k).expand(c, 1, 1, k), stride=(1, up), groups=c)
+    y = F.conv_transpose2d(y, taps.view(1, 1, k, 1).expand(c, 1, k, 1), stride=(up, 1), groups=c)
+    # The transposed convolution's output starts k-1 samples before the padded, filtered
+    # zero-inserted signal and ends up-k after it: crop or zero-pad to the same window.
+    x0, x1, y0, y1 = pad
+    return F.pad(y, [x0 - (k - 1), up + x1 - k, y0 - (k - 1), up + y1 - k])
 
 
 def upsample2d(x: torch.Tensor, f: torch.Tensor, up: int = 2) -> torch.Tensor:

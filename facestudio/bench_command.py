@@ -17,8 +17,8 @@ BENCHES: dict[str, tuple[str, str]] = {
     "latency": ("facestudio.ui.latency_bench", "slider -> pixmap latency, Renderer.render, startup, memory"),
     "ui": ("facestudio.ui.training_bench", "event-loop lag while training in the app, app vs headless speed"),
     "morph": ("facestudio.render.morph_bench", "interpolation strip rendering time"),
-    "style": ("facestudio.models.mobilestylegan.bench",
-              "MobileStyleGAN (mobilestylegan-ffhq): native PyTorch vs OpenVINO per 1024 px image, previews, start-up"),
+    "style": ("facestudio.models.stylegan.bench", "StyleGAN synthesis time per image at 256 and 1024 px vs the reference CPU path; "
+              "--model mobilestylegan-ffhq: native PyTorch vs OpenVINO, previews, start-up"),
     "quality": ("trainer.quality_bench", "Frechet distance at equal CPU time: FaceStudio's trainer vs the DCGAN-tutorial loop"),
 }
 

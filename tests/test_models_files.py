@@ -453,7 +453,7 @@ def test_header_claiming_a_huge_tensor_in_a_fresh_process(valid_bytes, tmp_path)
         # metadata and config
         (lambda h, b: h.pop("__metadata__"), "not a FaceStudio model"),
         (lambda h, b: h["__metadata__"].__setitem__("format", "other-model"), "not a FaceStudio model"),
-        (lambda h, b: h["__metadata__"].__setitem__("format_version", "2"), "newer FaceStudio (format 2)"),
+        (lambda h, b: h["__metadata__"].__setitem__("format_version", "3"), "newer FaceStudio (format 3)"),
         (lambda h, b: h["__metadata__"].__setitem__("format_version", "0"), "unreadable format version"),
         (lambda h, b: h["__metadata__"].__setitem__("format_version", "1e9"), "unreadable format version"),
         (lambda h, b: h["__metadata__"].__setitem__("format_version", "٣"), "unreadable format version"),

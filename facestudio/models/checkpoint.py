@@ -402,13 +402,7 @@ def load_safetensors_model(path: str | os.PathLike) -> tuple[ModelBundle, dict[s
     Only FaceStudioError subclasses escape: whatever a damaged file makes a library
     raise becomes a ModelFileError with the file's name.
     """
-    path = Path(path)
-    try:
-        return _load_safetensors_model(path)
-    except FaceStudioError:
-        raise
-    except Exception as exc:
-        raise ModelFileError(f"{path} could not be opened as a model: {exc}.") from exc
+    return _typed_errors(_load_safetensors_model, Path(path), "a model")
 
 
 def _natural_key(path: Path) -> list[Any]:
@@ -483,21 +477,21 @@ def load_model(path: str | os.PathLike | None = None) -> ModelBundle:
     if p.suffix.lower() in (".pkl", ".pickle"):
         from facestudio.models.stylegan.pickle_import import load_stylegan_pickle
 
-        try:
-            return load_stylegan_pickle(p)
-        except FaceStudioError:
-            raise
-        except Exception as exc:  # never let an unexpected error from a file escape untyped
-            raise ModelFileError(f"{p} could not be opened as a StyleGAN network pickle: {exc}.") from exc
+        return _typed_errors(load_stylegan_pickle, p, "a StyleGAN network pickle")
     kind = _sniff(p) or ("torch" if p.suffix.lower() in FOREIGN_SUFFIXES else "safetensors")
     if kind == "torch":
         from facestudio.models.dcgan_import import load_foreign_checkpoint
 
-        try:
-            return load_foreign_checkpoint(p)
-        except FaceStudioError:
-            raise
-        except Exception as exc:  # never let an unexpected error from a file escape untyped
-            raise ModelFileError(f"{p} could not be opened as a model: {exc}.") from exc
+        return _typed_errors(load_foreign_checkpoint, p, "a model")
     bundle, _, _ = load_safetensors_model(p)
     return bundle
+
+
+def _typed_errors(load: Any, p: Path, what: str) -> Any:
+    """`load(p)`, letting only FaceStudioError escape: never an untyped error from a file."""
+    try:
+        return load(p)
+    except FaceStudioError:
+        raise
+    except Exception as exc:
+        raise ModelFileError(f"{p} could not be opened as {what}: {exc}.") from exc

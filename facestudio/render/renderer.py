@@ -75,6 +75,14 @@ class Renderer:
         return self.config.image_size
 
     @property
+    def realism_calibration_n(self) -> int:
+        """Faces the realism percentile ranks against: fewer for big models (a 1024 px
+        StyleGAN face costs seconds, and the calibration blocks the render worker once)."""
+        if self.inference_path == "folded":
+            return REALISM_CALIBRATION_N
+        return max(8, min(REALISM_CALIBRATION_N, int(REALISM_CALIBRATION_N * (64 / self.image_size) ** 2)))
+
+    @property
     def has_discriminator(self) -> bool:
         return self._disc is not None
 
@@ -195,7 +203,7 @@ class Renderer:
         if self._disc is None:
             return None
         if self._realism_calibration is None:
-            z = torch.randn(REALISM_CALIBRATION_N, self.nz, generator=torch.Generator().manual_seed(0))
+            z = torch.randn(self.realism_calibration_n, self.nz, generator=torch.Generator().manual_seed(0))
             self._realism_calibration = np.sort(self._logits(z.numpy(), 1.0))
         logits = self._logits(x, psi)
         if logits.size == 0:

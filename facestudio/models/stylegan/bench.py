@@ -55,7 +55,8 @@ def _flops_per_image(torch, g, ws) -> float:
 def _time(torch, fn, repeats: int) -> list[tuple[float, float]]:
     """(wall, process CPU) seconds of each run; CPU time is what other busy processes do not inflate."""
     with torch.inference_mode():
-        fn()  # warm-up: allocator, kernel selection
+        fn()  # warm-up: allocator, oneDNN primitive creation for these shapes
+        fn()
         out = []
         for _ in range(repeats):
             t, c = time.perf_counter(), time.process_time()

@@ -20,8 +20,8 @@ BENCHES: dict[str, tuple[str, str]] = {
     "soak": ("facestudio.ui.benches.soak_bench", "the app offscreen for N seconds of slider drags, morph playback and live "
              "training: survived, None refcount drift, memory growth"),
     "progressive": ("facestudio.render.progressive_bench", "style models: bare synthesis vs full render vs preview, move/rest latency"),
-    "style": ("facestudio.models.mobilestylegan.bench",
-              "MobileStyleGAN (mobilestylegan-ffhq): native PyTorch vs OpenVINO per 1024 px image, previews, start-up"),
+    "style": ("facestudio.models.stylegan.bench", "StyleGAN synthesis time per image at 256 and 1024 px vs the reference CPU path; "
+              "--model mobilestylegan-ffhq: native PyTorch vs OpenVINO, previews, start-up"),
     "quality": ("trainer.quality_bench", "Frechet distance at equal CPU time: FaceStudio's trainer vs the DCGAN-tutorial loop"),
 }
 

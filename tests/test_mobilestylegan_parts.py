@@ -185,3 +185,18 @@ def test_gradients_flow_through_synthesis_for_projection(tiny):
     assert close(img.detach(), fast)
     img.square().mean().backward()
     assert ws.grad is not None and torch.isfinite(ws.grad).all() and ws.grad.abs().sum() > 0
+
+
+def test_large_batches_are_drawn_in_chunks_with_the_same_result(tiny, monkeypatch):
+    import facestudio.models.mobilestylegan.generator as generator
+
+    ws = tiny.mapping(torch.randn(5, 24, generator=torch.Generator().manual_seed(5)))
+    with torch.inference_mode():
+        monkeypatch.setattr(generator, "SYNTHESIS_CHUNK", 100)
+        whole = tiny.synthesis(ws)
+        monkeypatch.setattr(generator, "SYNTHESIS_CHUNK", 2)
+        sizes = []
+        real = tiny.synthesis_net.forward
+        monkeypatch.setattr(tiny.synthesis_net, "forward", lambda w, n: sizes.append(w.shape[0]) or real(w, n))
+        chunked = tiny.synthesis(ws)
+    assert sizes == [2, 2, 1] and close(chunked, whole)

@@ -100,3 +100,12 @@ def test_discriminator_scores_faces():
     assert logits.shape == (5,) and torch.isfinite(logits).all() and one.shape == (1,)
     with pytest.raises(ValueError, match="shape"):
         d(imgs[:, :, :16, :16])
+
+
+def test_discriminator_features_for_projection():
+    bundle = load_model(fixture("sg2_skip_32.pkl"))
+    img = torch.zeros(2, 3, 32, 32, requires_grad=True)
+    feats = bundle.discriminator.features(img)
+    assert [f.shape[-1] for f in feats] == [16, 8, 4]
+    sum(f.square().mean() for f in feats).backward()  # gradients reach the image
+    assert img.grad is not None and torch.isfinite(img.grad).all()

@@ -176,3 +176,21 @@ def test_not_a_snapshot(tmp_path):
     path.write_bytes(pickle.dumps([1, 2, 3]))
     with pytest.raises(ModelFileError, match="not a StyleGAN"):
         load_model(path)
+
+
+class _ReduceWithState(_Reduce):
+    def __init__(self, fn, args, state):
+        super().__init__(fn, *args)
+        self.state = state
+
+    def __reduce__(self):
+        return self.fn, self.args, self.state
+
+
+def test_setting_a_tensors_state_is_refused():
+    """BUILD would call Tensor.__setstate__, which can re-point a tensor at other memory."""
+    storage = torch.storage.TypedStorage(4, dtype=torch.float32, _internal=True)
+    args = (storage, 0, (4,), (1,), False, collections.OrderedDict())
+    evil = _ReduceWithState(torch._utils._rebuild_tensor_v2, args, (storage, 0, (1000,), (1,)))
+    with pytest.raises(UnsafePickleError, match="__setstate__"):
+        safe_unpickle(pickle.dumps({"x": evil}), "state.pkl")

@@ -75,3 +75,16 @@ def test_explorer_opens_a_pickle(qtbot, tmp_path):
     finally:
         w.close()
     assert w._render.thread.isFinished() and w._directions.thread.isFinished()
+
+
+def test_bench_style_reports_figures_for_a_model(capsys):
+    import json
+
+    assert main(["bench", "style", "--model", str(fixture("sg2_skip_32.pkl")), "--repeats", "1", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    entry = figures["model"]
+    assert figures["threads"] == 2 and figures["matmul_peak_gflops"] > 0
+    assert entry["resolution"] == 32 and entry["gflop_per_image"] > 0
+    for key in ("batch_1", "batch_4", "reference_batch_1"):
+        assert entry[key]["s_per_image_min"] > 0 and entry[key]["cpu_s_per_image"] >= 0
+    assert entry["speedup_vs_reference"] > 0

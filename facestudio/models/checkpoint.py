@@ -432,3 +432,13 @@ def load_model(path: str | os.PathLike | None = None) -> ModelBundle:
         return _typed_errors(load_foreign_checkpoint, p, "a model")
     bundle, _, _ = load_safetensors_model(p)
     return bundle
+
+
+def _typed_errors(load: Any, p: Path, what: str) -> Any:
+    """`load(p)`, letting only FaceStudioError escape: never an untyped error from a file."""
+    try:
+        return load(p)
+    except FaceStudioError:
+        raise
+    except Exception as exc:
+        raise ModelFileError(f"{p} could not be opened as {what}: {exc}.") from exc

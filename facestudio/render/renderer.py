@@ -41,6 +41,7 @@ __all__ = ["Renderer", "LatestRequest"]
 # Largest batch sent through the network at once: bounds memory for big grids while
 # staying in the range where batching still pays (per-face time flattens past ~16).
 MAX_BATCH = 16
+REALISM_CALIBRATION_N = 256  # the model's own faces a discriminator realism reading is ranked against
 
 
 class Renderer:
@@ -78,6 +79,14 @@ class Renderer:
     @property
     def image_size(self) -> int:
         return self.config.image_size
+
+    @property
+    def realism_calibration_n(self) -> int:
+        """Faces the realism percentile ranks against: fewer for big models (a 1024 px
+        StyleGAN face costs seconds, and the calibration blocks the render worker once)."""
+        if self.inference_path == "folded":
+            return REALISM_CALIBRATION_N
+        return max(8, min(REALISM_CALIBRATION_N, int(REALISM_CALIBRATION_N * (64 / self.image_size) ** 2)))
 
     @property
     def has_discriminator(self) -> bool:
@@ -283,8 +292,7 @@ class Renderer:
         on fewer faces for big models (16 at 256 px and above) to keep the first reading short.
         """
         if self._realism_calibration is None:
-            n = 16 if self.image_size >= 256 else 256
-            z = torch.randn(n, self.nz, generator=torch.Generator().manual_seed(0))
+            z = torch.randn(self.realism_calibration_n, self.nz, generator=torch.Generator().manual_seed(0))
             self._realism_calibration = np.sort(self._logits(z.numpy(), 1.0))
         logits = self._logits(x, psi)
         if logits.size == 0:

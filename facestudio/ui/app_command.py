@@ -17,7 +17,7 @@ SCREENSHOT_TIMEOUT_S = 60.0
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", default=None,
-                   help="a model (.safetensors), a training run folder, a PyTorch DCGAN .pth, or a face PNG")
+                   help="a model (.safetensors), a training run folder, a PyTorch DCGAN .pth, a face PNG, or mobilestylegan-ffhq")
 
 
 def create_application(argv: list[str] | None = None) -> "QApplication":  # noqa: F821 (Qt imported lazily)

@@ -1,5 +1,8 @@
 """`facestudio bench style --model mobilestylegan-ffhq`: native PyTorch vs OpenVINO, side by side.
 
+The `style` bench (facestudio.models.stylegan.bench) owns the command's options and hands
+this model id to `run` here.
+
 Same IR, same inputs, one process, runs interleaved (native, OpenVINO default,
 OpenVINO f32, native, ...) so that load from other programs hits every contender alike;
 medians per 1024 px image, their ratio, the mapping, the cheap preview outputs and the
@@ -18,9 +21,7 @@ import time
 from typing import Callable
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="mobilestylegan-ffhq", help="model id (this bench measures mobilestylegan-ffhq)")
-    p.add_argument("--repeats", type=int, default=7, help="timed images per contender (default 7)")
+MIN_REPEATS = 7  # interleaved images per contender; at least this many whatever --repeats says
 
 
 def _median_ms(values: list[float]) -> float:
@@ -98,12 +99,13 @@ def run(args: argparse.Namespace) -> dict:
         zn = z.numpy()
         mapping["openvino"] = lambda: map_default.infer({0: zn})
     with torch.inference_mode():
-        image = {name: _median_ms(v) for name, v in _interleaved(native, args.repeats).items()}
+        repeats = max(args.repeats, MIN_REPEATS)
+        image = {name: _median_ms(v) for name, v in _interleaved(native, repeats).items()}
         figures["image_1024_ms"] = image
         figures["mapping_ms"] = {name: _median_ms(v) for name, v in _interleaved(mapping, 50).items()}
         previews = {str(r): (lambda r=r: net.synthesis_preview(ws, r)) for r in net.preview_resolutions}
         figures["preview_ms"] = {f"{name}px": ms for name, ms in
-                                 ((n, _median_ms(v)) for n, v in _interleaved(previews, args.repeats).items())}
+                                 ((n, _median_ms(v)) for n, v in _interleaved(previews, repeats).items())}
     if "openvino" in image:
         figures["native_over_openvino"] = round(image["native"] / image["openvino"], 3)
         figures["native_over_openvino_f32"] = round(image["native"] / image["openvino_f32"], 3)

@@ -149,10 +149,23 @@ class StyleGAN2Discriminator(nn.Module):
             self.mapping = MappingNetwork(0, c_dim, cmap_dim, None, w_avg_beta=None, **(mapping_kwargs or {}))
         self.b4 = DiscriminatorEpilogue(channels[4], cmap_dim, 4, **(epilogue_kwargs or {}), **common)
 
-    def forward(self, img: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    def _check(self, img: torch.Tensor) -> None:
         r, ch = self.img_resolution, self.img_channels
         if img.dim() != 4 or tuple(img.shape[1:]) != (ch, r, r):
             raise ValueError(f"expected images of shape (N, {ch}, {r}, {r}), got {tuple(img.shape)}")
+
+    def features(self, img: torch.Tensor) -> list[torch.Tensor]:
+        """Each block's output activations (the projection's perceptual loss compares these)."""
+        self._check(img)
+        img = img.to(torch.float32)
+        x, feats = None, []
+        for res in self.block_resolutions:
+            x, img = getattr(self, f"b{res}")(x, img)
+            feats.append(x)
+        return feats
+
+    def forward(self, img: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        self._check(img)
         if self.c_dim > 0 and c is None:
             # The realism meter asks "real for any class?": without labels, average the classes.
             c = torch.full((img.shape[0], self.c_dim), 1.0 / self.c_dim, device=img.device)

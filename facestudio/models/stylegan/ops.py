@@ -9,7 +9,9 @@ scaled by 1/sqrt(fan_in) at run time) follows the papers.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -18,6 +20,26 @@ from torch import nn
 
 LRELU_SLOPE = 0.2
 LRELU_GAIN = math.sqrt(2.0)
+_reference = False
+
+
+@contextlib.contextmanager
+def reference_ops() -> Iterator[None]:
+    """Compute like the published reference CPU path, for the benchmark's comparison.
+
+    Per-sample modulated weights in grouped convolutions and FIR filters as full 2-D
+    kernels on zero-inserted images: the same numbers, the slow way.
+    """
+    global _reference
+    before, _reference = _reference, True
+    try:
+        yield
+    finally:
+        _reference = before
+
+
+def reference_mode() -> bool:
+    return _reference
 
 
 def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -103,6 +125,9 @@ def fir_filter(x: torch.Tensor, f: torch.Tensor, pad: tuple[int, int, int, int] 
     when decimating (the last pass is strided).
     """
     x = F.pad(x, list(pad))
+    if _reference:
+        f2 = f.outer(f) if f.dim() == 1 else f
+        return _depthwise(x, f2.flip([0, 1]) * gain)[:, :, ::down, ::down]
     sep = _separable(f)
     if sep is None:
         return _depthwise(x, f.flip([0, 1]) * gain, down)
@@ -127,8 +152,26 @@ def zero_upsample(x: torch.Tensor, up: int) -> torch.Tensor:
 
 def upfirdn2d(x: torch.Tensor, f: torch.Tensor, up: int = 1, down: int = 1,
               pad: tuple[int, int, int, int] = (0, 0, 0, 0), gain: float = 1.0) -> torch.Tensor:
-    """Upsample by zero insertion, pad, FIR-filter (times gain), downsample: the resampling primitive."""
+    """Upsample by zero insertion, pad, FIR-filter (times gain), downsample: the resampling primitive.
+
+    Upsampling with a 1-D (separable) filter runs as two depthwise transposed
+    convolutions, which skip the inserted zeros (polyphase filtering; about half the
+    work of filtering the zero-inserted image).
+    """
+    if up > 1 and f.dim() == 1 and down == 1 and not _reference:
+        return _upsample_separable(x, f, up, pad, gain)
     return fir_filter(zero_upsample(x, up), f, pad, gain, down)
+
+
+def _upsample_separable(x: torch.Tensor, f: torch.Tensor, up: int, pad: tuple[int, int, int, int], gain: float) -> torch.Tensor:
+    c, k = x.shape[1], f.numel()
+    taps = (f * math.sqrt(gain)).to(x.dtype)
+    y = F.conv_transpose2d(x, taps.view(1, 1, 1, k).expand(c, 1, 1, k), stride=(1, up), groups=c)
+    y = F.conv_transpose2d(y, taps.view(1, 1, k, 1).expand(c, 1, k, 1), stride=(up, 1), groups=c)
+    # The transposed convolution's output starts k-1 samples before the padded, filtered
+    # zero-inserted signal and ends up-k after it: crop or zero-pad to the same window.
+    x0, x1, y0, y1 = pad
+    return F.pad(y, [x0 - (k - 1), up + x1 - k, y0 - (k - 1), up + y1 - k])
 
 
 def upsample2d(x: torch.Tensor, f: torch.Tensor, up: int = 2) -> torch.Tensor:
@@ -145,19 +188,21 @@ def downsample2d(x: torch.Tensor, f: torch.Tensor, down: int = 2) -> torch.Tenso
     return fir_filter(x, f, (p0, p1, p0, p1), 1.0, down)
 
 
-def conv_up2(x: torch.Tensor, weight: torch.Tensor, f: torch.Tensor, padding: int) -> torch.Tensor:
+def conv_up2(x: torch.Tensor, weight: torch.Tensor | None, f: torch.Tensor, padding: int,
+             transposed: torch.Tensor | None = None, groups: int = 1) -> torch.Tensor:
     """Upsample 2x then convolve, as a stride-2 transposed convolution followed by the FIR.
 
     The transposed convolution applies `weight` (out, in, k, k) as a true convolution
     (kernel not flipped), which is how the published up-sampling layers were trained;
     the FIR (4x gain) removes the zero-insertion images. Output size 2*size for
-    padding = k // 2.
+    padding = k // 2. `transposed` (in, out/groups, k, k) may be given instead of `weight`
+    (cached, or per-sample modulated weights with one group per sample).
     """
-    k = weight.shape[-1]
+    k = (weight if weight is not None else transposed).shape[-1]
     fw = f.shape[-1]
     if k == 1:
         return upsample2d(F.conv2d(x, weight), f)
-    y = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
+    y = F.conv_transpose2d(x, weight.transpose(0, 1) if transposed is None else transposed, stride=2, groups=groups)
     p0 = padding + (fw + 1) // 2 - (k - 1)
     p1 = padding + (fw - 2) // 2 - (k - 2)
     return fir_filter(y, f, (p0, p1, p0, p1), 4.0)
@@ -184,6 +229,8 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
     form that runs fastest on CPUs, with no per-sample weight tensors.
     """
     n = x.shape[0]
+    if _reference:
+        return _grouped_modulated_conv2d(x, weight, styles, demodulate, up, padding, resample_filter)
     x = x * styles.to(x.dtype).reshape(n, -1, 1, 1)
     if up:
         x = conv_up2(x, weight, resample_filter, padding)
@@ -194,3 +241,23 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
         d = (styles.square().matmul(wsq.t()) + 1e-8).rsqrt()  # (N, out)
         x = x * d.to(x.dtype).reshape(n, -1, 1, 1)
     return x
+
+
+def _grouped_modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, demodulate: bool, up: bool,
+                              padding: int, resample_filter: torch.Tensor | None) -> torch.Tensor:
+    """Reference formulation: one modulated weight tensor per sample, one group per sample."""
+    n, cin, h, w = x.shape
+    cout, _, k, _ = weight.shape
+    wm = weight.unsqueeze(0) * styles.reshape(n, 1, cin, 1, 1)
+    if demodulate:
+        wm = wm * (wm.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt().reshape(n, cout, 1, 1, 1)
+    xg = x.reshape(1, n * cin, h, w)
+    if up:
+        fw = resample_filter.shape[-1]
+        y = F.conv_transpose2d(xg, wm.transpose(1, 2).reshape(n * cin, cout, k, k), stride=2, groups=n)
+        y = y.reshape(n, cout, *y.shape[2:])
+        p0 = padding + (fw + 1) // 2 - (k - 1)
+        p1 = padding + (fw - 2) // 2 - (k - 2)
+        return fir_filter(y, resample_filter, (p0, p1, p0, p1), 4.0)
+    y = F.conv2d(xg, wm.reshape(n * cout, cin, k, k), padding=padding, groups=n)
+    return y.reshape(n, cout, *y.shape[2:])

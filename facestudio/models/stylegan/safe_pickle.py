@@ -169,10 +169,29 @@ ALLOWED_GLOBALS: dict[tuple[str, str], Callable[..., Any] | type] = {
 }
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
+class _RestrictedUnpickler(pickle._Unpickler):  # the Python implementation: its opcodes can be overridden
+    """Resolves only `ALLOWED_GLOBALS`; BUILD (set an object's state) only on our stand-ins.
+
+    BUILD on anything else would call that object's own `__setstate__` (a tensor's can
+    re-point it at another storage), so it is refused like an unknown global.
+    """
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
     def __init__(self, stream: io.BytesIO, label: str) -> None:
         super().__init__(stream)
         self.label = label
+
+    def load_build(self) -> None:
+        state = self.stack.pop()
+        inst = self.stack[-1]
+        if isinstance(inst, EasyDictData) and isinstance(state, dict):
+            return  # an EasyDict's attribute dict: its items came through SETITEMS already
+        if not isinstance(inst, (_NumpyDType, _NumpyArray)):
+            raise UnsafePickleError(f"{type(inst).__name__}.__setstate__", self.label)
+        inst.__setstate__(state)
+
+    dispatch[pickle.BUILD[0]] = load_build
 
     def find_class(self, module: str, name: str) -> Any:
         found = ALLOWED_GLOBALS.get((module, name))

@@ -18,8 +18,10 @@ import math
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from facestudio.models.stylegan import ops
 from facestudio.models.stylegan.mapping import MappingNetwork
 from facestudio.models.stylegan.ops import FullyConnected, bias_act, conv_up2, design_fir, modulated_conv2d, upsample2d
 from facestudio.models.two_stage import TwoStageGenerator, check_noise_mode, check_ws, module_property
@@ -45,16 +47,89 @@ class SynthesisLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "const", gain: float = 1.0) -> torch.Tensor:
         styles = self.affine(w)
-        x = modulated_conv2d(x, self.weight, styles, up=self.up == 2, padding=self.padding, resample_filter=self.resample_filter)
+        n = x.shape[0]
+        noise = None
         if self.use_noise and noise_mode != "none":
             if noise_mode == "random":
-                noise = torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
+                noise = torch.randn(n, 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
             else:
                 noise = self.noise_const.to(x.dtype)
-            x = x + noise * self.noise_strength
+            noise = noise * self.noise_strength
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
         act_gain = (math.sqrt(2.0) if self.activation == "lrelu" else 1.0) * gain
-        return bias_act(x, self.bias, self.activation, gain=act_gain, clamp=clamp)
+        if ops.reference_mode():
+            x = modulated_conv2d(x, self.weight, styles, up=self.up == 2, padding=self.padding, resample_filter=self.resample_filter)
+            x = x + noise if noise is not None else x
+            return bias_act(x, self.bias, self.activation, gain=act_gain, clamp=clamp)
+        # Fast path: demodulation, noise, bias and gain in one pass (lrelu(g*v) = g*lrelu(v)
+        # for g > 0), then lrelu and clamp in place.
+        demod = (styles.square().matmul(weight_norms(self).t()) + 1e-8).rsqrt() * act_gain
+        x, scale = fast_modulated_conv(self, x, styles, demod, self.up == 2)
+        offset = self.bias.reshape(1, -1, 1, 1) if noise is None else self.bias.reshape(1, -1, 1, 1) + noise
+        if scale is None:
+            x = x + offset * act_gain if x.requires_grad else x.add_(offset * act_gain)
+        else:
+            x = torch.addcmul(offset * act_gain, x, scale.reshape(n, -1, 1, 1))
+        if x.requires_grad:  # e.g. projection: keep autograd's saved tensors intact
+            x = F.leaky_relu(x, ops.LRELU_SLOPE) if self.activation == "lrelu" else x
+            return x.clamp(-clamp, clamp) if clamp is not None else x
+        if self.activation == "lrelu":
+            x = F.leaky_relu_(x, ops.LRELU_SLOPE)
+        return x.clamp_(-clamp, clamp) if clamp is not None else x
+
+
+def fast_modulated_conv(layer: nn.Module, x: torch.Tensor, styles: torch.Tensor, out_scale: torch.Tensor | None,
+                        up: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Modulated convolution in whichever form moves less data; returns (y, scale still to apply).
+
+    Scaling the inputs costs a pass over N*Cin*H*W activations; modulating the weights
+    costs N*Cout*Cin*k*k multiplies and a grouped convolution. At high resolutions the
+    weights are far smaller than the activations, and the output scale (demodulation
+    and gain) folds into them too, so nothing is left to apply (scale None).
+    """
+    weight = layer.weight
+    n, cin, h, w = x.shape
+    cout, _, k, _ = weight.shape
+    if cout * k * k < h * w:
+        wm = weight.unsqueeze(0) * styles.reshape(n, 1, cin, 1, 1)
+        if out_scale is not None:
+            wm = wm * out_scale.reshape(n, cout, 1, 1, 1)
+        xg = x.reshape(1, n * cin, h, w)
+        if up:
+            y = ops.conv_up2(xg, None, layer.resample_filter, layer.padding,
+                             wm.transpose(1, 2).reshape(n * cin, cout, k, k), groups=n)
+        else:
+            y = F.conv2d(xg, wm.reshape(n * cout, cin, k, k), padding=layer.padding, groups=n)
+        return y.reshape(n, cout, *y.shape[2:]), None
+    x = x * styles.reshape(n, -1, 1, 1)
+    if up:
+        x = ops.conv_up2(x, weight, layer.resample_filter, layer.padding, cached_transpose(layer))
+    else:
+        x = F.conv2d(x, weight, padding=layer.padding)
+    return x, out_scale
+
+
+def weight_norms(layer: nn.Module) -> torch.Tensor:
+    """Per (out, in) sum of squared kernel taps, cached while the weights stay unchanged."""
+    weight = layer.weight
+    key = (weight.data_ptr(), weight._version, weight.requires_grad)
+    if weight.requires_grad or getattr(layer, "_norms_key", None) != key:
+        norms = weight.square().sum(dim=[2, 3])
+        if weight.requires_grad:
+            return norms
+        layer._norms, layer._norms_key = norms, key
+    return layer._norms
+
+
+def cached_transpose(layer: nn.Module) -> torch.Tensor:
+    """The (in, out, k, k) contiguous weight a transposed convolution wants, cached likewise."""
+    weight = layer.weight
+    key = (weight.data_ptr(), weight._version)
+    if weight.requires_grad:
+        return weight.transpose(0, 1)
+    if getattr(layer, "_transposed_key", None) != key:
+        layer._transposed, layer._transposed_key = weight.transpose(0, 1).contiguous(), key
+    return layer._transposed
 
 
 class ToRGBLayer(nn.Module):
@@ -66,10 +141,14 @@ class ToRGBLayer(nn.Module):
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.weight_gain = 1 / math.sqrt(in_channels * kernel_size * kernel_size)
+        self.padding = kernel_size // 2
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain
-        x = modulated_conv2d(x, self.weight, styles, demodulate=False)
+        if ops.reference_mode():
+            x = modulated_conv2d(x, self.weight, styles, demodulate=False)
+        else:
+            x, _ = fast_modulated_conv(self, x, styles, None, False)
         return bias_act(x, self.bias, clamp=self.conv_clamp)
 
 
@@ -110,7 +189,8 @@ class SynthesisBlock(nn.Module):
                 draw_rgb: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         w = iter(ws.unbind(dim=1))
         if self.in_channels == 0:
-            x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
+            # Channels-last activations let oneDNN convolve without reordering them each layer.
+            x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1).contiguous(memory_format=torch.channels_last)
             x = self.conv1(x, next(w), noise_mode)
         elif self.architecture == "resnet":
             y = self.skip(x, gain=SQRT_HALF)

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from facestudio.models.stylegan.mapping import MappingNetwork
-from facestudio.models.stylegan.ops import FullyConnected, bias_act, fir_filter, zero_upsample
+from facestudio.models.stylegan.ops import FullyConnected, bias_act, fir_filter, upfirdn2d
 from facestudio.models.two_stage import TwoStageGenerator, check_noise_mode, check_ws, module_property
 
 LRELU_SLOPE = 0.2
@@ -139,11 +139,14 @@ class SynthesisLayer(nn.Module):
         x = x + self.bias.reshape(1, -1, 1, 1)
         if self.up_filter is not None or self.up_factor > 1 or any(self.padding):
             f = self.up_filter if self.up_filter is not None else torch.ones(1, device=x.device)
-            x = fir_filter(zero_upsample(x, self.up_factor), f, self.padding, gain=self.up_factor**2)
-        if self.is_torgb:
-            x = bias_act(x, None, "linear", clamp=self.conv_clamp)
-        else:
-            x = bias_act(x, None, "lrelu", clamp=self.conv_clamp)
+            x = upfirdn2d(x, f, up=self.up_factor, pad=self.padding, gain=self.up_factor**2)
+        if x.requires_grad:
+            x = bias_act(x, None, "linear" if self.is_torgb else "lrelu", clamp=self.conv_clamp)
+        else:  # the same, in place
+            if not self.is_torgb:
+                x = torch.nn.functional.leaky_relu_(x, LRELU_SLOPE).mul_(math.sqrt(2.0))
+            if self.conv_clamp is not None:
+                x = x.clamp_(-self.conv_clamp, self.conv_clamp)
         if self.down_filter is not None:
             x = fir_filter(x, self.down_filter, down=self.down_factor)
         elif self.down_factor > 1:

@@ -469,7 +469,7 @@ class ExplorerWindow(QMainWindow):
         if not photographic_available():
             self.show_error(PHOTOGRAPHIC_HINT)
             return False
-        self.statusBar().showMessage("Opening photographic faces (the first time converts them, a few seconds)...")
+        self.statusBar().showMessage("Opening photographic faces (the first time converts them: about 10-15 s)...")
         return self.open_model(PHOTOGRAPHIC_ID, remember=True)
 
     def open_path(self, path: str | Path) -> bool:

@@ -44,7 +44,7 @@ def test_a_gallery_at_the_old_doubled_place_is_still_used(monkeypatch, tmp_path)
 
 
 def test_the_folder_module_needs_no_qt():
-    code = "import sys, facestudio.app_folders, trainer.command; print('PySide6' in sys.modules)"
+    code = "import sys, facestudio.app_folders, facestudio.cli.train; print('PySide6' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -329,7 +329,7 @@ def test_celeba_bad_attribute_file(tmp_path):
 def test_data_check_command(tmp_path, capsys):
     import argparse
 
-    from facestudio.data import data_command
+    from facestudio.cli import data as data_command
 
     root = _messy_folder(tmp_path / "faces")
     parser = argparse.ArgumentParser()

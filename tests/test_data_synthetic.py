@@ -157,7 +157,7 @@ def test_preparation_reports_real_progress_then_a_cache_hit_at_once(monkeypatch,
 def test_the_command_line_prints_preparation_progress_by_quarters():
     import io
 
-    from trainer.command import PreparationReport
+    from facestudio.cli.train import PreparationReport
 
     out = io.StringIO()
     report = PreparationReport(out)

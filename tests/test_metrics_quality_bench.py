@@ -6,7 +6,7 @@ import sys
 import torch
 
 from facestudio.metrics.evaluation import generate_uint8
-from trainer.quality_bench import TutorialGenerator, _capture_generators, cpu_seconds
+from facestudio.cli.benches.quality_bench import TutorialGenerator, _capture_generators, cpu_seconds
 
 
 def test_cpu_seconds_count_finished_child_processes():
@@ -18,16 +18,16 @@ def test_cpu_seconds_count_finished_child_processes():
 
 
 def test_the_reference_loop_hands_over_its_generator_unchanged():
-    from trainer.train_bench import _reference_module
+    from facestudio.cli.benches.train_bench import reference_module
 
-    reference = _reference_module()
+    reference = reference_module()
     original = reference.Generator
     made = _capture_generators(reference)
     net = reference.Generator(100)
     assert made == [net] and isinstance(net, original)
     assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in original(100).parameters())
     # Another copy of the module (e.g. `facestudio bench train`) is not affected.
-    assert _reference_module().Generator is not reference.Generator
+    assert reference_module().Generator is not reference.Generator
 
 
 def test_tutorial_generator_scores_in_either_batch_norm_mode():

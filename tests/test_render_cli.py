@@ -127,10 +127,10 @@ def test_cli_choices_follow_the_library_and_help_stays_light():
     import sys
 
     from facestudio.latent.interpolation import EASINGS
-    from facestudio.render.morph_command import EASING_NAMES
+    from facestudio.cli.morph import EASING_NAMES
 
     assert tuple(EASINGS) == EASING_NAMES
-    code = ("import sys, facestudio.render.sample_command, facestudio.render.morph_command, facestudio.render.morph_bench;"
+    code = ("import sys, facestudio.cli.sample, facestudio.cli.morph, facestudio.cli.benches.morph_bench;"
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr

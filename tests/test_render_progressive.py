@@ -110,7 +110,7 @@ def test_render_loop_serves_the_newest_request():
 
 
 def test_progressive_bench_runs_on_a_small_model():
-    from facestudio.render.progressive_bench import measure
+    from facestudio.cli.benches.progressive_bench import measure
 
     figures = measure(random_sg2_bundle(seed=3), samples=2)
     assert figures["preview_resolution"] == 8 and figures["full_ms"]["n"] == 2

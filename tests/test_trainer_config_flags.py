@@ -10,7 +10,7 @@ import pytest
 
 from facestudio.cli import main
 from facestudio.errors import ConfigError
-from trainer.command import add_arguments
+from facestudio.cli.train import add_arguments
 from trainer.config import DEFAULTS, SETTINGS, TrainConfig
 from trainer.config_flags import command_line, flag_help, given_settings
 

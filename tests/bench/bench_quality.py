@@ -2,11 +2,11 @@
 
 Run:  nice -n 5 python tests/bench/bench_quality.py [--cpu-minutes 10] [--n 5000] [--save-dir DIR] [--json]
 (the same as `facestudio bench quality`). Writes 10,000 synthetic faces as PNG files to a
-temporary folder, trains the tutorial loop (tests/bench/reference_dcgan.py, unmodified)
+temporary folder, trains the tutorial loop (facestudio/cli/benches/reference_dcgan.py, unmodified)
 for as many iterations as fill the CPU budget, gives FaceStudio's Trainer exactly the
 CPU time the tutorial used, and scores both generators with `facestudio.metrics.evaluate`
 (n faces each). Prints both Frechet distances and their ratio (target <= 0.5). Settings,
-budget and step counts are part of the output; see trainer/quality_bench.py for the
+budget and step counts are part of the output; see facestudio/cli/benches/quality_bench.py for the
 fairness rules. Long: about 2 x the budget in CPU time plus ~5 CPU-minutes of scoring.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     from facestudio.atomic_file import atomic_write_text
-    from trainer import quality_bench
+    from facestudio.cli.benches import quality_bench
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     quality_bench.add_arguments(ap)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from trainer import train_bench
+from facestudio.cli.benches import train_bench
 
 
 def main() -> None:

@@ -85,7 +85,7 @@ def _move_event(x: float, y: float, kind=None):
 
 
 def _open_window(model: str | None):
-    from facestudio.ui.app_command import create_application
+    from facestudio.ui.app_launch import create_application
     from facestudio.ui.explorer.explorer_window import ExplorerWindow
 
     app = create_application()

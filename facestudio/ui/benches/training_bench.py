@@ -153,14 +153,15 @@ def headless_command(config, run_root: str | Path, threads: int) -> list[str]:
 
 
 def command_config(cmd: list[str]):
-    """The TrainConfig `facestudio train` builds from `cmd` (parsed by its own parser, nothing run)."""
-    from trainer.command import add_arguments
+    """The TrainConfig `facestudio train` builds from `cmd`: its settings flags parsed by the same
+    generated parser part (trainer/config_flags.py) that the command uses; nothing is run."""
     from trainer.config import TrainConfig
-    from trainer.config_flags import given_settings
+    from trainer.config_flags import add_setting_arguments, given_settings
 
     p = argparse.ArgumentParser()
-    add_arguments(p)
-    return TrainConfig(**given_settings(p.parse_args(cmd[cmd.index("train") + 1:])))
+    add_setting_arguments(p)
+    settings, _files_and_output = p.parse_known_args(cmd[cmd.index("train") + 1:])  # --runs-dir, --quiet
+    return TrainConfig(**given_settings(settings))
 
 
 def _headless_run(config, runs_dir: str, threads: int, warmup: int) -> float:
@@ -186,7 +187,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
     from facestudio.data import load_dataset
-    from facestudio.ui.app_command import create_application
+    from facestudio.ui.app_launch import create_application
     from trainer import TrainConfig
 
     app = create_application()  # noqa: F841 (kept alive for the windows)

@@ -1,6 +1,6 @@
 """The PyTorch DCGAN tutorial's training loop, as the yardstick for FaceStudio's trainer.
 
-    python tests/bench/reference_dcgan.py FOLDER [--steps 40] [--workers 2]
+    python facestudio/cli/benches/reference_dcgan.py FOLDER [--steps 40] [--workers 2]
 
 This is https://pytorch.org/tutorials/beginner/dcgan_faces_tutorial.html as written:
 64x64 images, nz=100, ngf=ndf=64, batch 64, Adam(2e-4, betas 0.5/0.999), a discriminator

@@ -20,7 +20,7 @@ import os
 import sys
 
 from facestudio.render.output_files import DEFAULT_FACE_SIZE
-from facestudio.render.sample_command import int_argument, truncation_argument
+from facestudio.cli.sample import int_argument, truncation_argument
 
 EASING_NAMES = ("linear", "ease-in-out", "cosine", "ease-in", "ease-out")  # = interpolation.EASINGS
 MAX_FRAMES = 10_000

@@ -13,16 +13,16 @@ import json
 
 # kind -> (module, help)
 BENCHES: dict[str, tuple[str, str]] = {
-    "train": ("trainer.train_bench", "training images/s: FaceStudio vs the plain DCGAN-tutorial loop"),
+    "train": ("facestudio.cli.benches.train_bench", "training images/s: FaceStudio vs the plain DCGAN-tutorial loop"),
     "latency": ("facestudio.ui.benches.latency_bench", "slider -> pixmap latency, Renderer.render, startup, memory"),
     "ui": ("facestudio.ui.benches.training_bench", "event-loop lag while training in the app, app vs headless speed"),
-    "morph": ("facestudio.render.morph_bench", "interpolation strip rendering time"),
+    "morph": ("facestudio.cli.benches.morph_bench", "interpolation strip rendering time"),
     "soak": ("facestudio.ui.benches.soak_bench", "the app offscreen for N seconds of slider drags, morph playback and live "
              "training: survived, None refcount drift, memory growth"),
-    "progressive": ("facestudio.render.progressive_bench", "style models: bare synthesis vs full render vs preview, move/rest latency"),
-    "style": ("facestudio.models.stylegan.bench", "StyleGAN synthesis time per image at 256 and 1024 px vs the reference CPU path; "
+    "progressive": ("facestudio.cli.benches.progressive_bench", "style models: bare synthesis vs full render vs preview, move/rest latency"),
+    "style": ("facestudio.cli.benches.stylegan_bench", "StyleGAN synthesis time per image at 256 and 1024 px vs the reference CPU path; "
               "--model mobilestylegan-ffhq: native PyTorch vs OpenVINO, previews, start-up"),
-    "quality": ("trainer.quality_bench", "Frechet distance at equal CPU time: FaceStudio's trainer vs the DCGAN-tutorial loop"),
+    "quality": ("facestudio.cli.benches.quality_bench", "Frechet distance at equal CPU time: FaceStudio's trainer vs the DCGAN-tutorial loop"),
 }
 
 

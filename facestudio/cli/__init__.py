@@ -1,9 +1,9 @@
 """The `facestudio` command (also `python -m facestudio`).
 
-With no subcommand (or `open PATH`) it starts the app. Each subcommand's arguments and
-code live next to what it drives (`COMMANDS` maps name -> module exposing
-`add_arguments(parser)` and `run(args) -> int`), and are imported only when used, so
-`facestudio --help` stays fast and headless commands never import Qt.
+With no subcommand (or `open PATH`) it starts the app. Each subcommand is a module of this
+package (`COMMANDS` maps name -> module exposing `add_arguments(parser)` and
+`run(args) -> int`; the benchmarks behind `bench` are in `benches/`), imported only when
+used, so `facestudio --help` stays fast and headless commands never import Qt.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from facestudio.errors import FaceStudioError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "open": ("facestudio.ui.app_command", "open the app on a model, run folder or face PNG"),
-    "train": ("trainer.command", "train a model headless into a run folder (resumable)"),
-    "sample": ("facestudio.render.sample_command", "write a grid of faces, or one face PNG with its latent"),
-    "morph": ("facestudio.render.morph_command", "write an interpolation between seeds or face PNGs (GIF/MP4/PNG frames)"),
-    "project": ("facestudio.latent.project_command", "find the latent of a photo and save it as a face PNG"),
-    "import": ("facestudio.models.import_command", "convert a DCGAN-tutorial .pth or a StyleGAN2-ADA/StyleGAN3 .pkl into a FaceStudio model"),
-    "data": ("facestudio.data.data_command", "check a folder of training images (data check DIR)"),
-    "eval": ("facestudio.metrics.eval_command", "quality figures of a model (Frechet distance, precision/recall, diversity)"),
-    "bench": ("facestudio.bench_command", "latency and throughput figures"),
+    "open": ("facestudio.cli.open_app", "open the app on a model, run folder or face PNG"),
+    "train": ("facestudio.cli.train", "train a model headless into a run folder (resumable)"),
+    "sample": ("facestudio.cli.sample", "write a grid of faces, or one face PNG with its latent"),
+    "morph": ("facestudio.cli.morph", "write an interpolation between seeds or face PNGs (GIF/MP4/PNG frames)"),
+    "project": ("facestudio.cli.project", "find the latent of a photo and save it as a face PNG"),
+    "import": ("facestudio.cli.import_model", "convert a DCGAN-tutorial .pth or a StyleGAN2-ADA/StyleGAN3 .pkl into a FaceStudio model"),
+    "data": ("facestudio.cli.data", "check a folder of training images (data check DIR)"),
+    "eval": ("facestudio.cli.eval", "quality figures of a model (Frechet distance, precision/recall, diversity)"),
+    "bench": ("facestudio.cli.bench", "latency and throughput figures"),
 }
 
 

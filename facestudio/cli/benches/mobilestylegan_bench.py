@@ -1,6 +1,6 @@
 """`facestudio bench style --model mobilestylegan-ffhq`: native PyTorch vs OpenVINO, side by side.
 
-The `style` bench (facestudio.models.stylegan.bench) owns the command's options and hands
+The `style` bench (facestudio.cli.benches.stylegan_bench) owns the command's options and hands
 this model id to `run` here.
 
 Same IR, same inputs, one process, runs interleaved (native, OpenVINO default,

@@ -1,4 +1,4 @@
-"""`facestudio [open PATH]`: start the app; `--screenshot OUT.png` grabs the window and exits.
+"""Start the app (for `facestudio [open PATH]`, facestudio/cli/open_app.py); a screenshot mode grabs the window and exits.
 
 The screenshot mode waits until the window shows real content (first face painted, the
 nearby faces and the directions ready) so README pictures and smoke tests see the app as
@@ -7,17 +7,11 @@ a person would, then writes the PNG atomically and quits.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Callable
 
 SCREENSHOT_TIMEOUT_S = 60.0
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", nargs="?", default=None,
-                   help="a model (.safetensors), a training run folder, a PyTorch DCGAN .pth, a face PNG, or mobilestylegan-ffhq")
 
 
 def create_application(argv: list[str] | None = None) -> "QApplication":  # noqa: F821 (Qt imported lazily)
@@ -112,15 +106,15 @@ class ScreenshotTaker:
             QApplication.instance().quit()
 
 
-def run(args: argparse.Namespace) -> int:
+def launch(path: str | None = None, screenshot: str | None = None) -> int:
+    """Open the explorer on `path` (default model when None) and run the event loop -> exit code."""
     from facestudio.ui.platform_check import check_platform
 
     check_platform()  # before Qt loads: a missing display or library is a sentence, not a core dump
     app = create_application()
     from facestudio.ui.explorer.explorer_window import ExplorerWindow
 
-    window = ExplorerWindow(getattr(args, "path", None))
-    screenshot = getattr(args, "screenshot", None)
+    window = ExplorerWindow(path)
     taker = ScreenshotTaker(window, Path(screenshot)) if screenshot else None
     window.show()
     app.aboutToQuit.connect(window.shutdown)

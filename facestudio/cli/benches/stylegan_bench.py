@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> dict:
     from facestudio.models.mobilestylegan.convert import is_model_id
 
     if is_model_id(args.model):  # MobileStyleGAN has its own side-by-side bench against OpenVINO
-        from facestudio.models.mobilestylegan.bench import run as run_mobilestylegan
+        from facestudio.cli.benches.mobilestylegan_bench import run as run_mobilestylegan
 
         return run_mobilestylegan(args)
     before = torch.get_num_threads()

@@ -9,7 +9,8 @@ import numpy as np
 from PIL import Image
 
 from facestudio.models import ModelConfig, new_bundle, save_model
-from facestudio.ui import app_command
+from facestudio.cli import open_app
+from facestudio.ui import app_launch
 
 
 def tiny_model(path):
@@ -19,7 +20,7 @@ def tiny_model(path):
 
 def test_open_takes_an_optional_path():
     p = argparse.ArgumentParser()
-    app_command.add_arguments(p)
+    open_app.add_arguments(p)
     assert p.parse_args([]).path is None
     assert p.parse_args(["m.safetensors"]).path == "m.safetensors"
 
@@ -31,7 +32,7 @@ def test_screenshot_waits_for_the_face_then_grabs_the_window(qtbot, tmp_path):
     window = ExplorerWindow(tiny_model(tmp_path / "m.safetensors"), gallery_folder=tmp_path / "gallery")
     qtbot.addWidget(window)
     window.resize(1000, 640)
-    taker = app_command.ScreenshotTaker(window, out, finished=lambda: None)
+    taker = app_launch.ScreenshotTaker(window, out, finished=lambda: None)
     window.show()
     qtbot.waitUntil(lambda: taker.done, timeout=30000)
     assert taker.ok and window.face_view.painted_frame() >= 1

@@ -2,7 +2,7 @@
 
 The claim it checks: given the same CPU time on the same faces, FaceStudio's trainer
 reaches a Frechet distance (facestudio.metrics, n faces each) at most 0.5x that of the
-plain PyTorch DCGAN-tutorial loop (tests/bench/reference_dcgan.py, run unmodified).
+plain PyTorch DCGAN-tutorial loop (facestudio/cli/benches/reference_dcgan.py, run unmodified).
 
 How it is kept fair:
 - Same data: `--images` built-in synthetic faces (seed 0) written as PNG files to a
@@ -185,18 +185,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from facestudio.data import load_dataset
     from facestudio.metrics.evaluation import evaluate
     from facestudio.metrics.factor_encoder import load_encoder, shared_encoder
-    from trainer.train_bench import _cache_in, _reference_module, bench_face_folder
+    from facestudio.cli.benches.train_bench import cache_in, reference_module, bench_face_folder
 
     if not args.cpu_minutes > 0 or args.n < 10 or args.images < 64 or args.calibration_steps < 2:
         raise ConfigError("bench quality needs --cpu-minutes > 0, --n >= 10, --images >= 64 and --calibration-steps >= 2.")
     budget = args.cpu_minutes * 60.0
     encoder = load_encoder(args.encoder) if args.encoder else shared_encoder()  # fail now, not after an hour
-    reference = _reference_module()
+    reference = reference_module()
     with tempfile.TemporaryDirectory(prefix="facestudio-bench-quality-") as tmp:
         tmp_path = Path(tmp)
         folder = bench_face_folder(args.folder, tmp_path, args.images)
         ref = train_reference_for(reference, folder, budget, args.calibration_steps, args.threads)
-        with _cache_in(tmp_path / "cache"):  # the decoded copy of a throw-away folder stays out of the cache
+        with cache_in(tmp_path / "cache"):  # the decoded copy of a throw-away folder stays out of the cache
             torch.set_num_threads(args.threads)
             c0 = cpu_seconds()
             data = load_dataset(str(folder), 64)
@@ -232,7 +232,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "fd_n": args.n,
         "encoder": encoder.sha256[:12],
         "reference": {
-            "loop": "tests/bench/reference_dcgan.py (PyTorch DCGAN tutorial, ngf=ndf=64, batch 64, 2 DataLoader workers)",
+            "loop": "facestudio/cli/benches/reference_dcgan.py (PyTorch DCGAN tutorial, ngf=ndf=64, batch 64, 2 DataLoader workers)",
             "steps": ref["steps"],
             "cpu_seconds": round(ref["cpu_seconds"], 1),
             "calibration": ref["calibration"],

@@ -10,7 +10,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see facestudio/__init__.py
 os.environ.setdefault("FACESTUDIO_SETTINGS_ORG", "FaceStudioTests")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from pathlib import Path  # noqa: E402
+from PIL import Image  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -113,3 +116,11 @@ def _lively_bundle(*, with_discriminator: bool = True, seed: int = 1):
 def lively_bundle():
     """Makes tiny lively generators: `lively_bundle(with_discriminator=True, seed=1)` -> ModelBundle."""
     return _lively_bundle
+
+
+@pytest.fixture
+def photo(tmp_path) -> Path:
+    """A small noise JPEG, for commands that take a photo (its content does not matter)."""
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 40, 3), dtype=np.uint8)).save(path)
+    return path

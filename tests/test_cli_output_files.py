@@ -3,7 +3,6 @@ says the format (or the command refuses with a sentence), and faces default to 5
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -18,13 +17,6 @@ from facestudio.render.output_files import DEFAULT_FACE_SIZE
 def model(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     save_model(new_bundle(ModelConfig(nz=16, ngf=8, ndf=8, image_size=32, name="tiny")), path)
-    return str(path)
-
-
-@pytest.fixture
-def photo(tmp_path):
-    path = tmp_path / "photo.jpg"
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 40, 3), dtype=np.uint8)).save(path)
     return str(path)
 
 
@@ -44,7 +36,7 @@ def _commands(model: str, photo: str, out: str) -> dict[str, list[str]]:
 def test_missing_parent_folder_is_a_sentence_and_nothing_is_created(command, model, photo, tmp_path, capsys):
     missing = tmp_path / "no" / "such"
     out = missing / ("m.gif" if command == "morph" else "x.png")
-    assert main(_commands(model, photo, str(out))[command]) == 2
+    assert main(_commands(model, str(photo), str(out))[command]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not exist" in err and str(missing) in err
     assert not (tmp_path / "no").exists()
@@ -63,7 +55,7 @@ def test_morph_frames_folder_is_made_only_inside_an_existing_folder(model, tmp_p
 @pytest.mark.parametrize("command", ["sample one", "sample grid", "project"])
 def test_the_suffix_says_the_format(command, suffix, fmt, model, photo, tmp_path, capsys):
     out = tmp_path / f"out{suffix}"
-    assert main(_commands(model, photo, str(out))[command] + ["--size", "40"]) == 0
+    assert main(_commands(model, str(photo), str(out))[command] + ["--size", "40"]) == 0
     with Image.open(out) as im:
         assert im.format == fmt
         assert im.width == 40 if command != "sample grid" else im.width > 2 * 40
@@ -78,7 +70,7 @@ def test_the_suffix_says_the_format(command, suffix, fmt, model, photo, tmp_path
 @pytest.mark.parametrize("command", ["sample one", "sample grid", "project"])
 def test_an_unknown_suffix_is_refused_before_any_work(command, model, photo, tmp_path, capsys):
     out = tmp_path / "face.txt"
-    assert main(_commands(model, photo, str(out))[command]) == 2
+    assert main(_commands(model, str(photo), str(out))[command]) == 2
     err = capsys.readouterr().err
     assert "Cannot write a picture as face.txt" in err and ".jpg" in err and not out.exists()
 
@@ -95,7 +87,7 @@ def test_morph_suffixes(model, tmp_path, capsys):
 def test_default_size_is_the_apps_512_and_help_says_so(model, photo, tmp_path):
     for command in ("sample one", "project"):
         out = tmp_path / f"{command.replace(' ', '_')}.png"
-        assert main(_commands(model, photo, str(out))[command]) == 0
+        assert main(_commands(model, str(photo), str(out))[command]) == 0
         with Image.open(out) as im:
             assert im.size == (DEFAULT_FACE_SIZE, DEFAULT_FACE_SIZE)
     gif = tmp_path / "m.gif"

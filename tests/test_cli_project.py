@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -16,13 +15,6 @@ from facestudio.render.face_png import read_face_png
 def model(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     save_model(new_bundle(ModelConfig(nz=16, ngf=8, ndf=8, image_size=32, name="tiny")), path)
-    return path
-
-
-@pytest.fixture
-def photo(tmp_path):
-    path = tmp_path / "photo.jpg"
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 40, 3), dtype=np.uint8)).save(path)
     return path
 
 

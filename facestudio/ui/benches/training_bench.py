@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from facestudio.sessions.training.room_state import RoomState
+
 TICK_MS = 10
 
 
@@ -122,10 +124,10 @@ def _app_run(config, dataset, runs_dir: str, threads: int, batch: int, warmup: i
     try:
         if not panel.submit(TrainingRequest(config=config, runs_dir=runs_dir, dataset=dataset, threads=threads)):
             raise RuntimeError("the training room did not accept the run")
-        if not _run_loop_until(lambda: panel.state == "running", 600):
+        if not _run_loop_until(lambda: panel.state is RoomState.RUNNING, 600):
             raise RuntimeError("the run did not start")
         probe.recording = True
-        if not _run_loop_until(lambda: panel.state in ("finished", "idle"), 3600):
+        if not _run_loop_until(lambda: panel.state in (RoomState.FINISHED, RoomState.IDLE), 3600):
             raise RuntimeError("the run did not finish")
         probe.recording = False
         if panel.banner.level() == "error":

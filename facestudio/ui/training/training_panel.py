@@ -45,6 +45,7 @@ from facestudio.ui.training.training_setup import TrainingSetup
 from facestudio.ui.workers.training_worker import TrainingRequest, TrainingThread, bundle_from_snapshot
 from facestudio.sessions.training.health_report import describe_health
 from facestudio.sessions.training.metric_series import MetricSeries
+from facestudio.sessions.training.room_state import RoomState
 from facestudio.sessions.training.run_progress import RunProgress, format_duration, plan_of_run
 
 REFRESH_HZ = 5
@@ -53,11 +54,6 @@ REFRESH_HZ = 5
 HISTORY_SLICE = 2000
 #: Steps over which skipped (NaN) updates count as "recent" in the health verdict.
 RECENT_STEPS = 300
-STATE_TEXT = {
-    "idle": ("Ready", "#8a8a8a"), "preparing": ("Preparing", "#d6b24f"), "running": ("Training", "#6cc070"),
-    "paused": ("Paused", "#d6b24f"), "stopping": ("Saving", "#d6b24f"), "following": ("Following", "#4f8fd6"),
-    "finished": ("Finished", "#8a8a8a"),
-}
 END_REASONS = {
     "max_steps": "it reached its step budget", "epochs": "it reached its epoch budget",
     "minutes": "its time budget ran out", "stopped": "you stopped it",
@@ -77,7 +73,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.series = MetricSeries()
         self.progress = RunProgress()
-        self._state = "idle"
+        self._state = RoomState.IDLE
         self._mode: str | None = None  # "app" (trained here) or "follow" (a run folder written elsewhere)
         self._run_dir: Path | None = None
         self._watcher: RunWatcher | None = None
@@ -115,7 +111,7 @@ class TrainingPanel(QWidget):
         self._backlog_timer.setSingleShot(True)
         self._backlog_timer.setInterval(0)
         self._backlog_timer.timeout.connect(self._drain_backlog)
-        self._set_state("idle")
+        self._set_state(RoomState.IDLE)
         self.setup.request_check()
 
     # ================================================================ building
@@ -250,31 +246,30 @@ class TrainingPanel(QWidget):
 
     # ================================================================ state
     @property
-    def state(self) -> str:
+    def state(self) -> RoomState:
         return self._state
 
     @property
     def run_dir(self) -> Path | None:
         return self._run_dir
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: RoomState | str) -> None:
+        state = RoomState(state)
         self._state = state
-        text, color = STATE_TEXT[state]
-        self.state_label.setText(f"<span style='color:{color}'>\u25cf</span> <b>{text}</b>")
-        live = state in ("preparing", "running", "paused", "stopping")
-        idle = state in ("idle", "finished", "following")
-        self.start_button.setEnabled(idle)
-        self.pause_button.setEnabled(state in ("running", "paused"))
-        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.state_label.setText(f"<span style='color:{state.color}'>\u25cf</span> <b>{state.label}</b>")
+        self.start_button.setEnabled(state.can_start)
+        self.pause_button.setEnabled(state.can_pause)
+        paused = state is RoomState.PAUSED
+        self.pause_button.setText("Resume" if paused else "Pause")
         self.pause_button.setIcon(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_MediaPlay if state == "paused" else QStyle.StandardPixmap.SP_MediaPause))
-        self.stop_button.setEnabled(state in ("preparing", "running", "paused", "following"))
-        self.stop_button.setText("Stop following" if state == "following" else "Stop")
-        self.resume_button.setEnabled(idle)
-        self.follow_button.setEnabled(idle)
-        self.explore_button.setEnabled(state in ("running", "paused", "following") or (state == "finished" and self._run_dir is not None))
-        self.setup.set_locked(live)
-        self.stateChanged.emit(state)
+            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
+        self.stop_button.setEnabled(state.can_stop)
+        self.stop_button.setText("Stop following" if state is RoomState.FOLLOWING else "Stop")
+        self.resume_button.setEnabled(state.can_start)
+        self.follow_button.setEnabled(state.can_start)
+        self.explore_button.setEnabled(state.has_snapshot or (state is RoomState.FINISHED and self._run_dir is not None))
+        self.setup.set_locked(state.trains_here)
+        self.stateChanged.emit(state.value)
 
     def show_message(self, text: str, level: str = "info", *, sticky: bool = False) -> None:
         self.banner.show_message(text, level, sticky=sticky)
@@ -282,7 +277,7 @@ class TrainingPanel(QWidget):
     # ================================================================ starting
     def start(self) -> bool:
         """Start a new run from the form (after the data check when it is still going)."""
-        if self._state not in ("idle", "finished", "following"):
+        if not self._state.can_start:
             return False
         try:
             config = self.setup.config()
@@ -301,7 +296,7 @@ class TrainingPanel(QWidget):
 
     def submit(self, request: TrainingRequest) -> bool:
         """Run `request` on the training thread (the form's Start and Resume end up here)."""
-        if self._state not in ("idle", "finished", "following") or self.training.worker.busy:
+        if not self._state.can_start or self.training.worker.busy:
             return False
         self.stop_following()
         self._pending_start = False
@@ -310,7 +305,7 @@ class TrainingPanel(QWidget):
         self._run_dir = None
         self.run_label.setText("Preparing...")
         self.banner.dismiss()
-        self._set_state("preparing")
+        self._set_state(RoomState.PREPARING)
         self.training.worker.submit(request)
         return True
 
@@ -340,9 +335,9 @@ class TrainingPanel(QWidget):
 
     # ================================================================ controls
     def toggle_pause(self) -> None:
-        if self._state == "running":
+        if self._state is RoomState.RUNNING:
             self.pause()
-        elif self._state == "paused":
+        elif self._state is RoomState.PAUSED:
             self.resume_training()
 
     def pause(self) -> None:
@@ -353,23 +348,23 @@ class TrainingPanel(QWidget):
 
     def stop(self) -> None:
         """Stop the run here (it saves a checkpoint and the model), or stop following a folder."""
-        if self._state == "following":
+        if self._state is RoomState.FOLLOWING:
             self.stop_following()
-            self._set_state("idle")
+            self._set_state(RoomState.IDLE)
             return
-        if self._state in ("preparing", "running", "paused"):
+        if self._state in (RoomState.PREPARING, RoomState.RUNNING, RoomState.PAUSED):
             self.training.worker.stop()
-            self._set_state("stopping")
+            self._set_state(RoomState.STOPPING)
             self.left_label.setText("saving a checkpoint...")
 
     def explore_snapshot(self) -> bool:
         """Send the current generator to the explorer (`snapshotBundle`) without stopping training."""
-        if self._mode == "app" and self._state == "paused":
+        if self._mode == "app" and self._state is RoomState.PAUSED:
             payload = self.training.worker.snapshot_now()  # paused: the weights stand still
             if payload is not None:
                 self._on_snapshot(payload)
             return payload is not None
-        if self._mode == "app" and self._state == "running":
+        if self._mode == "app" and self._state is RoomState.RUNNING:
             if self.training.worker.request_snapshot():
                 self.left_label.setText("copying the weights...")
                 return True
@@ -403,7 +398,7 @@ class TrainingPanel(QWidget):
 
     def follow_run(self, run: str | Path) -> bool:
         """Show a run another process is writing (or wrote), live from its folder."""
-        if self._state not in ("idle", "finished", "following"):
+        if not self._state.can_start:
             self.show_message("Stop the run training in this window before following another one.", "error")
             return False
         try:
@@ -426,7 +421,7 @@ class TrainingPanel(QWidget):
         watcher.ended.connect(self._on_follow_ended)
         self._watcher = watcher
         self.banner.dismiss()
-        self._set_state("following")
+        self._set_state(RoomState.FOLLOWING)
         watcher.start()
         return True
 
@@ -469,7 +464,7 @@ class TrainingPanel(QWidget):
     @Slot(int, int)
     def _on_prepare_progress(self, done: int, total: int) -> None:
         """The data set's real progress on the bar while preparing (the run's own progress replaces it)."""
-        if self._closed or self._state != "preparing" or total <= 0:
+        if self._closed or self._state is not RoomState.PREPARING or total <= 0:
             return
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setValue(int(1000 * min(done, total) / total))
@@ -496,8 +491,8 @@ class TrainingPanel(QWidget):
             self._show_run_dir(f"{self._run_dir.name}: {what}", self._run_dir)
         else:
             self.run_label.setText(f"Not saved to disk: {what}")
-        if self._state == "preparing":
-            self._set_state("running")
+        if self._state is RoomState.PREPARING:
+            self._set_state(RoomState.RUNNING)
         self.refresh()
 
     @Slot(list)
@@ -518,10 +513,10 @@ class TrainingPanel(QWidget):
     def _on_status(self, state: str, step: int) -> None:
         if self._closed or self._mode != "app":
             return
-        if state in ("running", "paused") and self._state != "stopping":
+        if state in (RoomState.RUNNING, RoomState.PAUSED) and self._state is not RoomState.STOPPING:
             self._set_state(state)
-        elif state == "stopping":
-            self._set_state("stopping")
+        elif state == RoomState.STOPPING:
+            self._set_state(RoomState.STOPPING)
 
     @Slot(dict)
     def _on_warned(self, payload: dict) -> None:
@@ -557,7 +552,7 @@ class TrainingPanel(QWidget):
             text += f" The model is saved as {info['model_path']}; 'Explore this snapshot' opens it."
         if info.get("reason") == "stopped" and self._run_dir is not None:
             text += " 'Resume a run...' continues it from where it stopped."
-        self._set_state("finished")
+        self._set_state(RoomState.FINISHED)
         self.left_label.setText("")
         self.show_message(text, "info", sticky=True)
         self.runFinished.emit(info)
@@ -568,7 +563,7 @@ class TrainingPanel(QWidget):
             return
         self._pending_start = False
         self.refresh()
-        self._set_state("finished" if self._run_dir is not None else "idle")
+        self._set_state(RoomState.FINISHED if self._run_dir is not None else RoomState.IDLE)
         self.left_label.setText("")
         self.show_message(text, "error")
 
@@ -641,11 +636,11 @@ class TrainingPanel(QWidget):
             self.progress_bar.setValue(int(fraction * 1000))
         rate = self._latest.get("images_per_s")
         self.speed_label.setText(f"{rate:,.0f} images/s" if isinstance(rate, (int, float)) else "")
-        if self._state in ("running", "following"):
+        if self._state in (RoomState.RUNNING, RoomState.FOLLOWING):
             left = p.seconds_left
             self.left_label.setText(f"about {format_duration(left)} left" if left is not None else
                                     ("until stopped" if fraction is None else ""))
-        elif self._state == "paused":
+        elif self._state is RoomState.PAUSED:
             self.left_label.setText("paused")
 
     def _update_health(self) -> None:
@@ -719,7 +714,7 @@ class TrainingPanel(QWidget):
         """
         if self._closed:
             return None
-        hand_off = self.keep_going.isChecked() and self._mode == "app" and self._state in ("preparing", "running", "paused")
+        hand_off = self.keep_going.isChecked() and self._mode == "app" and self._state in (RoomState.PREPARING, RoomState.RUNNING, RoomState.PAUSED)
         minutes_left = self.progress.minutes_left
         self._closed = True
         self._refresh_timer.stop()

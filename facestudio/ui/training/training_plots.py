@@ -5,8 +5,8 @@ created once and fed whole columns with `setData`; the columns are views of
 `MetricSeries`' preallocated growing buffers (no per-refresh copies); plots downsample
 by peak (`setDownsampling(auto=True, mode="peak")`) and draw only what is in view
 (`setClipToView`), so a 100k-step run redraws like a 1k-step one. Refreshes are
-coalesced: the owner calls `schedule()` for every batch of records and at most
-`REFRESH_HZ` redraws happen.
+coalesced by the owner (the training panel calls `refresh()` at most `training_panel.REFRESH_HZ` times a
+second, however many records arrive).
 
 Raw per-step values are drawn thin and faint, the smoothed ones (a debiased moving
 average, as TensorBoard draws it) bold on top.
@@ -26,7 +26,6 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -34,7 +33,6 @@ from facestudio.atomic_file import atomic_write_bytes, atomic_write_text
 from facestudio.ui.widgets.qt_images import png_bytes
 from facestudio.sessions.training.metric_series import MetricSeries
 
-REFRESH_HZ = 5
 BACKGROUND = "#1f1f21"
 AXIS = "#9a9a9a"
 G_COLOR = "#4f8fd6"  # generator: the app's accent
@@ -106,10 +104,6 @@ class TrainingPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(1000 // REFRESH_HZ)
-        self._timer.timeout.connect(self.refresh)
 
     # ------------------------------------------------------------ building
     def _plot(self, title: str, y_label: str, row: int, bottom: bool = False) -> pg.PlotItem:
@@ -143,11 +137,6 @@ class TrainingPlots(QWidget):
         self.curves[column + "_smoothed"] = plot.plot([], [], pen=_pen(color, 2), name=label, connect="finite")
 
     # ------------------------------------------------------------ feeding
-    def schedule(self) -> None:
-        """Ask for a redraw; many calls within 1/REFRESH_HZ s give one."""
-        if not self._timer.isActive():
-            self._timer.start()
-
     def refresh(self) -> None:
         """Feed every curve the current columns (views, not copies) if anything changed."""
         s = self.series

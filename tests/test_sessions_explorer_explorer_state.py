@@ -169,3 +169,50 @@ def test_undo_brings_the_seed_back(session):
     assert session.last_seed == 20
     session.redo()
     assert session.last_seed == 21
+
+
+def test_each_change_tells_the_views_what_it_touched():
+    from facestudio.sessions.explorer.explorer_state import Change
+
+    s = ExplorerSession(8, seed=3)
+    seen = []
+    s.subscribe(seen.append)
+    s.set_dimension(2, 1.5)
+    assert seen == [Change.LIVE]
+    assert s.commit(merge_key=("dimension", 2)) and seen[-1] is Change.COMMITTED
+    n = len(seen)
+    assert not s.commit() and len(seen) == n  # nothing new: no event
+    s.go_to_seed(9)
+    assert seen[-1] is Change.FACE
+    s.set_locked(1, True)
+    assert seen[-1] is Change.LOCK and s.locked == {1}
+    s.unlock_all()
+    assert seen[-1] is Change.LOCKS_CLEARED and not s.locked
+    s.undo()
+    assert seen[-1] is Change.FACE and s.state.seed == 3
+    n = len(seen)
+    s.redo()
+    s.redo()  # the second has nothing to redo: no event
+    assert seen[n:] == [Change.FACE]
+    s.set_amount("pca", "PCA 1", 2.0)
+    s.commit()
+    s.reset_direction("pca", "PCA 1")
+    assert seen[-1] is Change.FACE and s.state.amounts == () and s.history.can_undo
+    s.unsubscribe(seen.append)
+    n = len(seen)
+    s.randomise(np.random.default_rng(0))
+    s.step_seed(1)
+    assert len(seen) == n  # unsubscribed
+
+
+def test_one_latent_check_for_every_way_a_face_arrives():
+    from facestudio.errors import FaceStudioError
+
+    s = ExplorerSession(8, seed=0)
+    assert s.check_latent(np.ones(8, np.float64), "x").dtype == np.float32
+    with pytest.raises(FaceStudioError, match="latent size of 12; the open model uses 8"):
+        s.check_latent(np.zeros(12), "face.png")
+    with pytest.raises(FaceStudioError, match="not finite"):
+        s.check_latent(np.full(8, np.nan), "face.png")
+    with pytest.raises(FaceStudioError, match="2x8"):
+        s.check_latent(np.zeros((2, 8)), "face.png")

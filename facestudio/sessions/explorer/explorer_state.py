@@ -9,15 +9,21 @@ and travel to the render thread without copies or locks.
 and turns every gesture (drag, seed step, randomise, open a face...) into a new state.
 Live edits (a slider being dragged) change the state without recording it; `commit()`
 makes them one undo step.
+
+Views subscribe to the session's changes (`subscribe(callback)`, napari's evented-model
+way): every method says what it changed (`Change`), so a view refreshes what that change
+touches and no gesture handler picks its refresh by hand.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Hashable, Iterable, Mapping
+from enum import Enum
+from typing import Callable, Hashable, Iterable, Mapping
 
 import numpy as np
 
+from facestudio.errors import FaceStudioError
 from facestudio.latent.directions import direction_offset
 from facestudio.latent.sampling import MAX_PSI, check_seed, latent_for_seed, random_seed
 from facestudio.models.bundle import DirectionSet
@@ -33,6 +39,21 @@ PSI_RANGE = (0.0, MAX_PSI)
 MAX_SEED = 2**31 - 1
 
 DirectionKey = tuple[str, str]  # (kind, name)
+
+
+class Change(Enum):
+    """What a session change touched, for the views subscribed to it."""
+
+    LIVE = "live"  # the face moved under a dragging hand: redraw it, nothing recorded
+    COMMITTED = "committed"  # a live edit became an undo step: redraw, summaries, undo state, neighbours
+    FACE = "face"  # a whole new face (seed, undo, opened file...): every control follows it
+    LOCK = "lock"  # one dimension locked or unlocked (its row shows it already)
+    LOCKS_CLEARED = "locks_cleared"  # every lock released: the rows follow
+    DIRECTIONS = "directions"  # direction sets added or replaced
+
+
+class LatentSizeError(FaceStudioError):
+    """A latent that does not fit the open model (another model's face)."""
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -117,6 +138,33 @@ class ExplorerSession:
         self.locked: set[int] = set()
         self.directions: dict[str, DirectionSet] = {}
         self.last_seed = seed
+        self._listeners: list[Callable[[Change], None]] = []
+
+    # ------------------------------------------------------------ change events
+    def subscribe(self, listener: Callable[[Change], None]) -> None:
+        """Call `listener(change)` after every change of the session."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[Change], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            listener(change)
+
+    def check_latent(self, latent: np.ndarray, where: str) -> np.ndarray:
+        """`latent` as a float32 (nz,) array, or LatentSizeError saying what does not fit.
+
+        The one check for every way a face arrives (file, gallery, paste, morph frame).
+        """
+        z = np.asarray(latent, dtype=np.float32)
+        if z.ndim != 1 or z.shape[0] != self.nz:
+            size = z.shape[0] if z.ndim == 1 else "x".join(map(str, z.shape))
+            raise LatentSizeError(f"{where} holds a face for a model with a latent size of {size}; the open model uses {self.nz}.")
+        if not np.all(np.isfinite(z)):
+            raise LatentSizeError(f"{where} holds numbers that are not finite; it cannot be shown.")
+        return z
 
     # ------------------------------------------------------------ reading
     @property
@@ -160,25 +208,31 @@ class ExplorerSession:
             raise IndexError(f"latent dimension {index} is outside 0..{self.nz - 1}")
         base = self._state.base.copy()
         base[index] = np.float32(value)
-        self._state = replace(self._state, base=base)
-        return self._state
+        return self._live(replace(self._state, base=base))
 
     def set_amount(self, kind: str, name: str, value: float) -> FaceState:
-        self._state = self._state.with_amount(kind, name, value)
-        return self._state
+        return self._live(self._state.with_amount(kind, name, value))
 
     def set_psi(self, psi: float) -> FaceState:
-        self._state = replace(self._state, psi=_clamp_psi(psi))
-        return self._state
+        return self._live(replace(self._state, psi=_clamp_psi(psi)))
+
+    def _live(self, state: FaceState) -> FaceState:
+        self._state = state
+        self._emit(Change.LIVE)
+        return state
 
     def commit(self, *, merge_key: Hashable | None = None) -> bool:
-        """Record the current state as one undo step; False when nothing changed."""
-        return self.history.record(self._state, merge_key=merge_key)
+        """Record the current state as one undo step; False (and no event) when nothing changed."""
+        recorded = self.history.record(self._state, merge_key=merge_key)
+        if recorded:
+            self._emit(Change.COMMITTED)
+        return recorded
 
     # ------------------------------------------------------------ whole-face changes (recorded)
     def _set(self, state: FaceState) -> FaceState:
         self._state = state
         self.history.record(state)
+        self._emit(Change.FACE)
         return state
 
     def _show(self, state: FaceState | None) -> FaceState | None:
@@ -187,6 +241,7 @@ class ExplorerSession:
             self._state = state
             if state.seed is not None:
                 self.last_seed = state.seed
+            self._emit(Change.FACE)
         return state
 
     def go_to_seed(self, seed: int) -> FaceState:
@@ -220,6 +275,10 @@ class ExplorerSession:
             idx = sorted(self.locked)
             base[idx] = self._state.base[idx]
         return self._set(replace(self._state, base=base))
+
+    def reset_direction(self, kind: str, name: str) -> FaceState:
+        """One direction slider back to zero, as one undo step."""
+        return self._set(self._state.with_amount(kind, name, 0.0))
 
     def reset_directions(self, kind: str | None = None) -> FaceState:
         keep = tuple((k, n, a) for k, n, a in self._state.amounts if kind is not None and k != kind)
@@ -265,12 +324,18 @@ class ExplorerSession:
             raise ValueError(f"face has nz={state.nz}, the model nz={self.nz}")
         return self._set(state)
 
+    def set_locked(self, index: int, locked: bool) -> None:
+        """Lock a dimension (seeds, randomise and resets leave it alone) or release it."""
+        (self.locked.add if locked else self.locked.discard)(index)
+        self._emit(Change.LOCK)
+
     def toggle_lock(self, index: int) -> bool:
-        if index in self.locked:
-            self.locked.discard(index)
-            return False
-        self.locked.add(index)
-        return True
+        self.set_locked(index, index not in self.locked)
+        return index in self.locked
+
+    def unlock_all(self) -> None:
+        self.locked.clear()
+        self._emit(Change.LOCKS_CLEARED)
 
     # ------------------------------------------------------------ undo / redo
     def undo(self) -> FaceState | None:
@@ -296,6 +361,8 @@ class ExplorerSession:
     def change_model(self, nz: int, directions: Mapping[str, DirectionSet]) -> bool:
         """Adopt a newly opened model; returns True when the face and its history were kept.
 
+        No event: the window adopting a model refreshes every view itself.
+
         With the same latent size, the current face and every undo step stay meaningful
         (a latent is just a point, whichever network draws it); otherwise the session
         starts over on the last seed.
@@ -313,3 +380,4 @@ class ExplorerSession:
         for dset in directions:
             if dset.vectors.shape[1] == self.nz:
                 self.directions[dset.kind] = dset
+        self._emit(Change.DIRECTIONS)

@@ -33,7 +33,7 @@ from facestudio.render.face_png import latent_from_text, latent_to_text, read_fa
 from facestudio.render.renderer import Renderer
 from facestudio.ui.explorer.directions_panel import DirectionsPanel
 from facestudio.ui.workers.directions_worker import DirectionsThread
-from facestudio.sessions.explorer.explorer_state import MAX_SEED, PSI_RANGE, ExplorerSession
+from facestudio.sessions.explorer.explorer_state import MAX_SEED, PSI_RANGE, Change, ExplorerSession
 from facestudio.ui.widgets.face_view import FaceView
 from facestudio.ui.explorer.gallery_panel import GalleryPanel
 from facestudio.sessions.explorer.gallery_store import GalleryStore, default_title
@@ -514,6 +514,7 @@ class ExplorerWindow(QMainWindow):
         if self.session is None:  # the first model: nothing to keep or lose
             self.session = ExplorerSession(nz, seed=start_seed(bundle.config.info))
             self.session.change_model(nz, bundle.directions)
+            self.session.subscribe(self._on_session_changed)
             kept = True
         else:
             kept = self.session.change_model(nz, bundle.directions)
@@ -552,10 +553,7 @@ class ExplorerWindow(QMainWindow):
     def _on_directions(self, token: int, sets: list) -> None:
         if token != self._directions_token or self.session is None:
             return
-        self.session.set_directions(sets)
-        self.directions_panel.set_directions(self.session.directions, self.session.state.amount_map())
-        if self.session.state.amounts:
-            self._request_render()
+        self.session.set_directions(sets)  # -> Change.DIRECTIONS
         self.directionsReady.emit()
 
     @Slot(int, str)
@@ -685,13 +683,43 @@ class ExplorerWindow(QMainWindow):
             self.statusBar().showMessage("The nearby faces are being updated; pick one in a moment.", 2000)
             return
         self.session.set_face(self._variation_bases[index], keep_amounts=True)
-        self._after_change()
         self.statusBar().showMessage("Moved to a nearby face (Ctrl+Z goes back).", 3000)
 
     # ================================================================ keeping the screen in step
+    def _on_session_changed(self, change: Change) -> None:
+        """The one place that turns a session change into refreshes (see explorer_state.Change)."""
+        if self._closed:
+            return
+        if change is Change.LIVE:
+            self.variations.set_stale(True)
+            self._request_render()
+        elif change is Change.COMMITTED:
+            self._after_live_commit()
+        elif change is Change.FACE:
+            self._after_change()
+        elif change is Change.LOCK:
+            state = self.session.state
+            self.latent_panel.update_summary(state.base, state.origin, self.session.locked)
+            self._schedule_variations()
+        elif change is Change.LOCKS_CLEARED:
+            self._sync_controls()
+            self._schedule_variations()
+        elif change is Change.DIRECTIONS:
+            self.directions_panel.set_directions(self.session.directions, self.session.state.amount_map())
+            if self.session.state.amounts:
+                self._request_render()
+
     def _after_change(self) -> None:
         """The session changed as a whole (not by a drag): refresh controls, render, new neighbours."""
         self._sync_controls()
+        self._request_render()
+        self._schedule_variations()
+
+    def _after_live_commit(self) -> None:
+        state = self.session.state
+        self.latent_panel.update_summary(state.base, state.origin, self.session.locked)
+        self._update_face_label()
+        self._update_undo_actions()
         self._request_render()
         self._schedule_variations()
 
@@ -724,67 +752,42 @@ class ExplorerWindow(QMainWindow):
         self.act_undo.setEnabled(h.can_undo or self.session.dirty)
         self.act_redo.setEnabled(h.can_redo and not self.session.dirty)
 
-    # ================================================================ gestures
+    # ================================================================ gestures (each one session call; the session says what changed)
     def _on_dim_dragged(self, row: int, value: float) -> None:
         self.session.set_dimension(row, value)
-        self.variations.set_stale(True)
-        self._request_render()
 
     def _on_dim_nudged(self, row: int, value: float) -> None:
         self.session.set_dimension(row, value)
         self.session.commit(merge_key=("dimension", row))
-        self._after_live_commit()
 
     def _on_released(self, _row: int) -> None:
-        if self.session is not None and self.session.commit():
-            self._after_live_commit()
-
-    def _after_live_commit(self) -> None:
-        state = self.session.state
-        self.latent_panel.update_summary(state.base, state.origin, self.session.locked)
-        self._update_face_label()
-        self._update_undo_actions()
-        self._request_render()
-        self._schedule_variations()
+        if self.session is not None:
+            self.session.commit()
 
     def _on_dim_reset(self, row: int) -> None:
         self.session.reset_dimension(row)
-        self._after_change()
 
     def _on_lock_toggled(self, row: int, locked: bool) -> None:
-        (self.session.locked.add if locked else self.session.locked.discard)(row)
-        state = self.session.state
-        self.latent_panel.update_summary(state.base, state.origin, self.session.locked)
-        self._schedule_variations()
+        self.session.set_locked(row, locked)
 
     def _on_dir_dragged(self, kind: str, name: str, value: float) -> None:
         self.session.set_amount(kind, name, value)
-        self.variations.set_stale(True)
-        self._request_render()
 
     def _on_dir_nudged(self, kind: str, name: str, value: float) -> None:
         self.session.set_amount(kind, name, value)
         self.session.commit(merge_key=("direction", kind, name))
-        self._after_live_commit()
 
     def _on_dir_reset(self, kind: str, name: str) -> None:
-        self.session.set_amount(kind, name, 0.0)
-        self.session.commit()
-        self._after_change()
+        self.session.reset_direction(kind, name)
 
     def _on_dir_reset_kind(self, kind: str | None) -> None:
         self.session.reset_directions(kind)
-        self._after_change()
 
     def _on_psi_changed(self, value: int) -> None:
-        self.session.set_psi(value / 100.0)
         self.psi_label.setText(f"{value / 100:.2f}")
-        if self.psi_slider.isSliderDown():
-            self.variations.set_stale(True)
-            self._request_render()
-        else:
+        self.session.set_psi(value / 100.0)
+        if not self.psi_slider.isSliderDown():
             self.session.commit(merge_key="psi")
-            self._after_live_commit()
             self.morph_panel.set_truncation(value / 100.0)
 
     def go_to_seed(self, seed: int) -> None:
@@ -792,11 +795,9 @@ class ExplorerWindow(QMainWindow):
             self._sync_controls()
             return
         self.session.go_to_seed(int(seed))
-        self._after_change()
 
     def step_seed(self, delta: int) -> None:
         self.session.step_seed(delta)
-        self._after_change()
 
     def _focus_seed(self) -> None:
         self.seed_box.setFocus()
@@ -804,25 +805,19 @@ class ExplorerWindow(QMainWindow):
 
     def randomise(self) -> None:
         self.session.randomise(self._rng)
-        self._after_change()
 
     def reset_all(self) -> None:
         self.session.reset_all()
-        self._after_change()
 
     def unlock_all(self) -> None:
-        self.session.locked.clear()
-        self._sync_controls()
-        self._schedule_variations()
+        self.session.unlock_all()
 
     def undo(self) -> None:
         if self.session.undo() is not None:
-            self._after_change()
             self.statusBar().showMessage("Undone.", 1500)
 
     def redo(self) -> None:
         if self.session.redo() is not None:
-            self._after_change()
             self.statusBar().showMessage("Redone.", 1500)
 
     def set_smooth(self, smooth: bool) -> None:
@@ -874,13 +869,12 @@ class ExplorerWindow(QMainWindow):
 
     def _apply_record(self, record, where: str) -> bool:
         """Show a face read from a file, if it fits the model (warn when it was made by another)."""
-        nz = self.bundle.config.nz
-        if record.latent.shape[0] != nz:
-            self.show_error(f"{where} holds a face for a model with a latent size of {record.latent.shape[0]}; "
-                            f"the open model uses {nz}. Open the model it was made with ({record.model_name or 'unknown'}).")
+        try:
+            latent = self.session.check_latent(record.latent, where)
+        except FaceStudioError as exc:
+            self.show_error(f"{exc} Open the model it was made with ({record.model_name or 'unknown'}).")
             return False
-        self.session.set_face_with_amounts(record.latent, record.direction_amounts(), psi=record.truncation)
-        self._after_change()
+        self.session.set_face_with_amounts(latent, record.direction_amounts(), psi=record.truncation)
         if record.model_sha256 and self.bundle.sha256 and record.model_sha256 != self.bundle.sha256:
             self.show_message(f"{where} was made with another model ({record.model_name or 'unknown'}, "
                               f"{record.model_sha256[:12]}); it is shown with {self.bundle.name}, so it may look different.",
@@ -908,13 +902,12 @@ class ExplorerWindow(QMainWindow):
 
     def show_latent(self, latent: np.ndarray, psi: float | None = None) -> bool:
         """Make `latent` the current face (e.g. a morph frame sent back); one undo step."""
-        z = np.asarray(latent, dtype=np.float32)
-        nz = self.bundle.config.nz
-        if z.shape != (nz,) or not np.all(np.isfinite(z)):
-            self.show_error(f"That face does not fit the open model: it needs {nz} finite numbers, got shape {z.shape}.")
+        try:
+            z = self.session.check_latent(latent, "That face")
+        except FaceStudioError as exc:
+            self.show_error(str(exc))
             return False
         self.session.set_face(z, psi=psi)
-        self._after_change()
         return True
 
     def copy_latent(self) -> None:
@@ -924,16 +917,11 @@ class ExplorerWindow(QMainWindow):
     def paste_latent(self, text: str | None = None) -> bool:
         text = QGuiApplication.clipboard().text() if text is None else text
         try:
-            latent = latent_from_text(text)
+            latent = self.session.check_latent(latent_from_text(text), "The pasted latent")
         except FaceStudioError as exc:
             self.show_error(str(exc))
             return False
-        nz = self.bundle.config.nz
-        if latent.shape[0] != nz:
-            self.show_error(f"The pasted latent has {latent.shape[0]} numbers; the open model needs {nz}.")
-            return False
         self.session.set_face(latent)
-        self._after_change()
         self.statusBar().showMessage("Pasted the latent.", 3000)
         return True
 
@@ -974,17 +962,17 @@ class ExplorerWindow(QMainWindow):
     def send_to_morph(self, entry_ids: list[str]) -> bool:
         """Emit `morphRequested` with the latents of these gallery faces."""
         latents = []
-        nz = self.bundle.config.nz
         for entry_id in entry_ids:
             try:
                 record = self.gallery.load_face(entry_id)
             except (FaceStudioError, KeyError, OSError) as exc:
                 self.show_error(f"A selected gallery face cannot be read ({exc}); nothing was sent to the morph studio.")
                 return False
-            if record.latent.shape[0] != nz:
-                self.show_error("A selected face was made with a model of another latent size; pick faces of the open model.")
+            try:
+                latents.append(np.array(self.session.check_latent(record.latent, "A selected face"), copy=True))
+            except FaceStudioError as exc:
+                self.show_error(f"{exc} Pick faces of the open model.")
                 return False
-            latents.append(np.array(record.latent, dtype=np.float32, copy=True))
         self.morphRequested.emit(latents)
         self.statusBar().showMessage(f"Sent {len(latents)} faces to the morph studio.", 4000)
         return True

@@ -59,7 +59,8 @@ def test_renderer_truncates_in_w():
 
 
 def test_explorer_opens_a_pickle(qtbot, tmp_path):
-    from facestudio.ui.explorer.explorer_window import MODEL_FILTER, ExplorerWindow
+    from facestudio.ui.explorer.explorer_window import ExplorerWindow
+    from facestudio.ui.explorer.model_opening import MODEL_FILTER
 
     assert "*.pkl" in MODEL_FILTER and path_kind(tmp_path / "ffhq.pkl") != "unknown"
     w = ExplorerWindow(None, gallery_folder=tmp_path / "gallery")

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QApplication
 from facestudio.latent.sampling import latent_for_seed
 from facestudio.models import ModelConfig, new_bundle, save_model
 from facestudio.render.face_png import read_face_png
-from facestudio.ui.explorer.explorer_window import STARTER_NAME, ExplorerWindow
+from facestudio.ui.explorer.explorer_window import ExplorerWindow
+from facestudio.ui.explorer.model_opening import STARTER_NAME
 
 TINY = dict(ngf=8, ndf=8, image_size=32)
 
@@ -367,7 +368,7 @@ def test_without_a_shipped_default_the_app_opens_on_a_fresh_model(qtbot, open_wi
     import facestudio.models.checkpoint as checkpoint
 
     monkeypatch.setattr(checkpoint, "default_model_path", lambda: tmp_path / "missing.safetensors")
-    monkeypatch.setattr("facestudio.ui.explorer.explorer_window.photographic_available", lambda: False)
+    monkeypatch.setattr("facestudio.ui.explorer.model_opening.photographic_available", lambda: False)
     w = open_window(None)
     assert STARTER_NAME in w.windowTitle() and "untrained" in w.model_label.text()
     assert w.banner.level() == "info" and "untrained" in w.banner.text()

@@ -39,7 +39,7 @@ def test_app_opens_on_photographic_faces_when_random_face_is_installed(qtbot, wi
 
 
 def test_without_random_face_the_app_opens_the_builtin_model_and_says_how(qtbot, window, monkeypatch):
-    monkeypatch.setattr("facestudio.ui.explorer.explorer_window.photographic_available", lambda: False)
+    monkeypatch.setattr("facestudio.ui.explorer.model_opening.photographic_available", lambda: False)
     w = window()
     qtbot.waitUntil(lambda: w.face_view.image() is not None, timeout=60_000)
     assert w.bundle.family == "dcgan"

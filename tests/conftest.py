@@ -124,3 +124,35 @@ def photo(tmp_path) -> Path:
     path = tmp_path / "photo.jpg"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 40, 3), dtype=np.uint8)).save(path)
     return path
+
+
+@pytest.fixture
+def model_file(tmp_path) -> Path:
+    """A tiny DCGAN model file (the explorer's UI tests open it)."""
+    from explorer_helpers import save_tiny
+
+    return save_tiny(tmp_path / "tiny.safetensors")
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path):
+    """make(path=None, gallery=None) -> an ExplorerWindow shown with its first face; closed (threads finished) after the test."""
+    from explorer_helpers import settle
+    from facestudio.ui.explorer.explorer_window import ExplorerWindow
+
+    windows = []
+
+    def make(path=None, gallery=None):
+        w = ExplorerWindow(path, gallery_folder=gallery or tmp_path / "gallery")
+        qtbot.addWidget(w)
+        w.resize(1200, 800)
+        w.show()
+        windows.append(w)
+        settle(qtbot, w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+        assert w._closed
+        assert w._render.thread.isFinished() and w._directions.thread.isFinished()

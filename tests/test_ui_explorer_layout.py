@@ -15,7 +15,7 @@ from facestudio.models import DirectionSet, ModelConfig, new_bundle, save_model
 from facestudio.ui.morph.morph_window import DEFAULT_SIZE
 from facestudio.ui.preferences import Preferences
 from facestudio.ui.widgets.slider_list import MIN_TRACK, SliderList
-from test_ui_explorer_window import TINY, model_file, open_window, settle  # noqa: F401 (fixtures)
+from explorer_helpers import TINY, settle
 
 LONG_NAMES = ["face_width", "beard|smile,glasses", "glasses|beard", "yaw|light", "smile|yaw,light"]
 

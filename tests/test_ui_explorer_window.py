@@ -25,50 +25,7 @@ from facestudio.render.face_png import read_face_png
 from facestudio.ui.explorer.explorer_window import ExplorerWindow
 from facestudio.ui.explorer.model_opening import STARTER_NAME
 
-TINY = dict(ngf=8, ndf=8, image_size=32)
-
-
-# ---------------------------------------------------------------- helpers
-def save_tiny(path: Path, *, nz: int = 16, seed: int = 1, name: str = "tiny", generator_only: bool = False,
-              info: dict[str, str] | None = None) -> Path:
-    bundle = new_bundle(ModelConfig(nz=nz, name=name, info=dict(info or {}), **TINY), seed=seed)
-    save_model(bundle, path, include_training=not generator_only)
-    return path
-
-
-@pytest.fixture
-def model_file(tmp_path) -> Path:
-    return save_tiny(tmp_path / "tiny.safetensors")
-
-
-def settle(qtbot, w: ExplorerWindow) -> None:
-    """Wait until the face on screen is the newest one asked for."""
-    qtbot.waitUntil(lambda: w._shown_token == w._token and w.face_view.image() is not None, timeout=10000)
-
-
-def shows_current_face(w: ExplorerWindow) -> bool:
-    expected = w.renderer.render(w.session.effective_latent(), psi=w.session.state.psi)
-    return np.array_equal(w.face_view.image(), expected)
-
-
-@pytest.fixture
-def open_window(qtbot, tmp_path):
-    windows = []
-
-    def make(path=None, gallery=None) -> ExplorerWindow:
-        w = ExplorerWindow(path, gallery_folder=gallery or tmp_path / "gallery")
-        qtbot.addWidget(w)
-        w.resize(1200, 800)
-        w.show()
-        windows.append(w)
-        settle(qtbot, w)
-        return w
-
-    yield make
-    for w in windows:
-        w.close()
-        assert w._closed
-        assert w._render.thread.isFinished() and w._directions.thread.isFinished()
+from explorer_helpers import TINY, save_tiny, settle, shows_current_face
 
 
 @pytest.fixture

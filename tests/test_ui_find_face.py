@@ -7,7 +7,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from facestudio.latent.projection import ProjectionSettings
-from test_ui_explorer_window import model_file, open_window, settle  # noqa: F401 (fixtures)
+from explorer_helpers import settle
 
 QUICK = ProjectionSettings(steps=10, restarts=1, candidates=4, report_every=5)
 

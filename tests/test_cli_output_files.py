@@ -109,9 +109,9 @@ def test_import_output_folder_must_exist(tmp_path, capsys):
 
 
 def test_the_morph_studio_exports_at_the_same_default_size(qtbot):
-    from facestudio.ui.morph.interpolation_panel import InterpolationPanel
+    from facestudio.ui.morph.morph_panel import MorphPanel
 
-    panel = InterpolationPanel()
+    panel = MorphPanel()
     qtbot.addWidget(panel)
     assert panel.export_size() == DEFAULT_FACE_SIZE
     panel.shutdown()

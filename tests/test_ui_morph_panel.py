@@ -20,8 +20,9 @@ from facestudio.latent.sampling import latent_for_seed
 from facestudio.models import ModelConfig, load_model, new_bundle, save_model
 from facestudio.render.face_png import save_face_png
 from facestudio.render.renderer import Renderer
-from facestudio.ui.morph import interpolation_panel as panel_module
-from facestudio.ui.morph.interpolation_panel import InterpolationPanel, playing_order
+from facestudio.ui.morph import morph_export, morph_panel_layout
+from facestudio.ui.morph.morph_export import playing_order
+from facestudio.ui.morph.morph_panel import MorphPanel
 from facestudio.ui.workers.morph_worker import strip_order
 
 NZ = 16
@@ -44,8 +45,8 @@ def bundle(model_path):
 def make_panel(qtbot, bundle):
     panels = []
 
-    def make(**kwargs) -> InterpolationPanel:
-        p = InterpolationPanel(start_folder=kwargs.pop("start_folder", None), **kwargs)
+    def make(**kwargs) -> MorphPanel:
+        p = MorphPanel(start_folder=kwargs.pop("start_folder", None), **kwargs)
         qtbot.addWidget(p)
         p.resize(900, 640)
         p.set_model(bundle)
@@ -61,7 +62,7 @@ def make_panel(qtbot, bundle):
 
 
 @pytest.fixture
-def panel(make_panel) -> InterpolationPanel:
+def panel(make_panel) -> MorphPanel:
     return make_panel()
 
 
@@ -69,7 +70,7 @@ def seeds(*s: int) -> list[np.ndarray]:
     return [latent_for_seed(x, NZ) for x in s]
 
 
-def morph(qtbot, panel: InterpolationPanel, keys: list[np.ndarray], frames_per_segment: int = 10) -> None:
+def morph(qtbot, panel: MorphPanel, keys: list[np.ndarray], frames_per_segment: int = 10) -> None:
     panel.frames_spin.setValue(frames_per_segment)
     with qtbot.waitSignal(panel.stripReady, timeout=WAIT):
         assert panel.set_keyframes(keys)
@@ -372,8 +373,8 @@ def test_cancel_an_export(qtbot, panel, tmp_path):
 
 
 def test_mp4_needs_the_video_extra(qtbot, make_panel, monkeypatch, tmp_path):
-    monkeypatch.setattr(panel_module, "mp4_available", lambda: False)
-    monkeypatch.setattr(panel_module, "mp4_installed", lambda: False)
+    monkeypatch.setattr(morph_export, "mp4_available", lambda: False)
+    monkeypatch.setattr(morph_panel_layout, "mp4_installed", lambda: False)
     panel = make_panel()
     index = panel.format_combo.findData("mp4")
     assert not panel.format_combo.model().item(index).isEnabled()

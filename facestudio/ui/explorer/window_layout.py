@@ -19,7 +19,7 @@ from facestudio.sessions.explorer.explorer_state import MAX_SEED, PSI_RANGE
 from facestudio.ui.widgets.face_view import FaceView
 from facestudio.ui.explorer.gallery_panel import GalleryPanel
 from facestudio.ui.widgets.icons import dice_icon, favourite_icon
-from facestudio.ui.morph.interpolation_panel import InterpolationPanel
+from facestudio.ui.morph.morph_panel import MorphPanel
 from facestudio.ui.explorer.latent_panel import LatentPanel
 from facestudio.ui.widgets.message_banner import MessageBanner
 from facestudio.ui.morph.morph_window import MorphWindow
@@ -117,7 +117,7 @@ class ExplorerLayout:
         self.splitDockWidget(self.directions_dock, self.gallery_dock, Qt.Orientation.Vertical)
 
         # The morph studio: a window of its own, hidden until asked for or sent faces.
-        self.morph_panel = InterpolationPanel(current_face=lambda: self.session.effective_latent() if self.session else None)
+        self.morph_panel = MorphPanel(current_face=lambda: self.session.effective_latent() if self.session else None)
         self.morph_panel.explorerRequested.connect(lambda z, psi: self.show_latent(z, psi))
         self.morph_panel.galleryRequested.connect(self._add_frame_to_gallery)
         self.morphRequested.connect(self._show_morph)

@@ -13,7 +13,7 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QHideEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QWidget
 
-from facestudio.ui.morph.interpolation_panel import InterpolationPanel
+from facestudio.ui.morph.morph_panel import MorphPanel
 
 DEFAULT_SIZE = (1100, 760)
 
@@ -21,7 +21,7 @@ DEFAULT_SIZE = (1100, 760)
 class MorphWindow(QMainWindow):
     """A top-level window holding `panel`; `geometry` restores where it was last time."""
 
-    def __init__(self, panel: InterpolationPanel, parent: QWidget | None = None, *,
+    def __init__(self, panel: MorphPanel, parent: QWidget | None = None, *,
                  geometry: QByteArray | None = None) -> None:
         # A window of its own (Qt.Window), owned by the explorer so it goes when the explorer goes.
         super().__init__(parent, Qt.WindowType.Window)

@@ -1,0 +1,1 @@
+"""The Morph Studio's Qt-free side: its keyframes and path settings (`morph_session`)."""

@@ -243,7 +243,7 @@ def test_the_explorer_opens_the_room_and_explores_a_training_snapshot(qtbot, tmp
 
 
 def test_a_long_history_reaches_the_curves_in_slices_and_grids_are_decoded_when_shown(qtbot, room, tmp_path):
-    from facestudio.ui.training.training_panel import HISTORY_SLICE
+    from facestudio.ui.training.training_figures import HISTORY_SLICE
 
     p = room.panel
     n = HISTORY_SLICE * 2 + 500

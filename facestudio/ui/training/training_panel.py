@@ -21,46 +21,33 @@ or stop it: a thread cannot outlive the app, so the UI says plainly what happens
 
 from __future__ import annotations
 
-import html
 import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import (
-    QApplication, QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMenu, QProgressBar, QPushButton,
-    QScrollArea, QSplitter, QStyle, QToolButton, QVBoxLayout, QWidget,
-)
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QStyle, QWidget
 
 from facestudio.errors import ConfigError, FaceStudioError
 from facestudio.models import run_folder as rf
-from facestudio.ui.widgets.message_banner import MessageBanner
 from facestudio.app_folders import default_runs_dir
 from facestudio.ui.training.run_watcher import RunWatcher
-from facestudio.ui.training.sample_timeline import SampleTimeline
-from facestudio.ui.training.training_health import HealthView
-from facestudio.ui.training.training_plots import TrainingPlots
-from facestudio.ui.training.training_setup import TrainingSetup
 from facestudio.ui.workers.training_worker import TrainingRequest, TrainingThread, bundle_from_snapshot
-from facestudio.sessions.training.health_report import describe_health
 from facestudio.sessions.training.metric_series import MetricSeries
 from facestudio.sessions.training.room_state import RoomState
-from facestudio.sessions.training.run_progress import RunProgress, format_duration, plan_of_run
+from facestudio.sessions.training.run_progress import RunProgress
+from facestudio.ui.training.run_following import RunFollowing
+from facestudio.ui.training.training_figures import REFRESH_HZ, TrainingFigures
+from facestudio.ui.training.training_panel_layout import TrainingPanelLayout
 
-REFRESH_HZ = 5
-#: Records added to the curves per turn of the event loop when a long history arrives
-#: (a resumed or followed run): a few milliseconds each, so the window never stalls.
-HISTORY_SLICE = 2000
-#: Steps over which skipped (NaN) updates count as "recent" in the health verdict.
-RECENT_STEPS = 300
 END_REASONS = {
     "max_steps": "it reached its step budget", "epochs": "it reached its epoch budget",
     "minutes": "its time budget ran out", "stopped": "you stopped it",
 }
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(TrainingPanelLayout, RunFollowing, TrainingFigures, QWidget):
     """Set-up form on the left; controls, live curves, samples and health on the right."""
 
     snapshotBundle = Signal(object, str)  # ModelBundle (independent of training), label: "Explore this snapshot"
@@ -113,136 +100,6 @@ class TrainingPanel(QWidget):
         self._backlog_timer.timeout.connect(self._drain_backlog)
         self._set_state(RoomState.IDLE)
         self.setup.request_check()
-
-    # ================================================================ building
-    def _build(self, runs_dir: Path) -> None:
-        self.setup = TrainingSetup(runs_dir)
-        self.setup.checkRequested.connect(self.training.worker.check_data)
-        scroll = QScrollArea()
-        scroll.setWidget(self.setup)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setMinimumWidth(360)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-
-        SP = QStyle.StandardPixmap
-        self.banner = MessageBanner()
-        self.start_button = self._button("Start", SP.SP_MediaPlay, "Start a new run with these settings", self.start)
-        self.start_button.setObjectName("PrimaryButton")
-        self.pause_button = self._button("Pause", SP.SP_MediaPause, "Pause between two steps (paused time does not count)",
-                                         self.toggle_pause)
-        self.stop_button = self._button("Stop", SP.SP_MediaStop, "Stop after this step; a checkpoint and the model are saved",
-                                        self.stop)
-        self.resume_button = self._button("Resume a run...", SP.SP_BrowserReload,
-                                          "Continue an earlier run from its newest checkpoint, for the budget set on the left",
-                                          self.choose_resume)
-        self.follow_button = self._button("Follow a run...", SP.SP_FileDialogContentsView,
-                                          "Watch a run started with `facestudio train` in a terminal, live from its folder",
-                                          self.choose_follow)
-        self.explore_button = self._button("Explore this snapshot", SP.SP_ArrowRight,
-                                           "Open the current generator (its moving average) in the explorer; training goes on",
-                                           self.explore_snapshot)
-        self.keep_going = QCheckBox("Keep training after closing")
-        self.keep_going.setToolTip(
-            "Closing this window always stops the run at the next step and saves a checkpoint.\n"
-            "With this ticked, a separate background process (facestudio train --resume RUN) then continues the run "
-            "from that checkpoint to the end of its budget, even after FaceStudio quits. You are told its process id; "
-            "watch it later with 'Follow a run...'.")
-        self.export_button = QToolButton()
-        self.export_button.setText("Export")
-        self.export_button.setIcon(self.style().standardIcon(SP.SP_DialogSaveButton))
-        self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.export_button)
-        menu.addAction("Plots as PNG...", lambda: self.choose_export("png"))
-        menu.addAction("Figures as CSV...", lambda: self.choose_export("csv"))
-        self.export_button.setMenu(menu)
-        self.export_button.setToolTip("Save the curves as a picture, or every step's figures as CSV")
-
-        controls = QHBoxLayout()
-        controls.setSpacing(6)
-        for b in (self.start_button, self.pause_button, self.stop_button):
-            controls.addWidget(b)
-        controls.addSpacing(12)
-        controls.addWidget(self.resume_button)
-        controls.addWidget(self.follow_button)
-        controls.addSpacing(12)
-        controls.addWidget(self.explore_button)
-        controls.addStretch(1)
-        controls.addWidget(self.keep_going)
-        controls.addWidget(self.export_button)
-
-        self.state_label = QLabel()
-        self.state_label.setMinimumWidth(110)
-        self.step_label = QLabel("Step 0")
-        self.step_label.setMinimumWidth(150)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setTextVisible(False)
-        self.progress_bar.setMaximumHeight(10)
-        self.speed_label = QLabel()
-        self.speed_label.setMinimumWidth(110)
-        self.left_label = QLabel()
-        self.left_label.setMinimumWidth(130)
-        self.run_label = QLabel("No run yet")
-        self.run_label.setObjectName("Hint")
-        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse)
-        self.run_label.linkActivated.connect(lambda url: QDesktopServices.openUrl(QUrl(url)))
-        status = QHBoxLayout()
-        status.setSpacing(12)
-        status.addWidget(self.state_label)
-        status.addWidget(self.step_label)
-        status.addWidget(self.progress_bar, 1)
-        status.addWidget(self.speed_label)
-        status.addWidget(self.left_label)
-
-        self.timeline = SampleTimeline()
-        self.plots = TrainingPlots(self.series)
-        self.health = HealthView()
-        samples_title = QLabel("Samples (the same latents at every step)")
-        samples_title.setObjectName("SectionTitle")
-        samples_box = QWidget()
-        sv = QVBoxLayout(samples_box)
-        sv.setContentsMargins(0, 0, 0, 0)
-        sv.addWidget(samples_title)
-        sv.addWidget(self.timeline, 1)
-        live = QSplitter(Qt.Orientation.Horizontal)
-        live.addWidget(samples_box)
-        live.addWidget(self.plots)
-        live.setStretchFactor(0, 4)
-        live.setStretchFactor(1, 5)
-        live.setSizes([500, 620])
-        body = QSplitter(Qt.Orientation.Vertical)
-        body.addWidget(live)
-        body.addWidget(self.health)
-        body.setStretchFactor(0, 5)
-        body.setStretchFactor(1, 1)
-        body.setSizes([720, 170])
-
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        rv.setContentsMargins(6, 0, 0, 0)
-        rv.setSpacing(8)
-        rv.addWidget(self.banner)
-        rv.addLayout(controls)
-        rv.addLayout(status)
-        rv.addWidget(self.run_label)
-        rv.addWidget(body, 1)
-
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scroll)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        split.setSizes([390, 1200])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 8)
-        layout.addWidget(split)
-
-    def _button(self, text: str, icon: QStyle.StandardPixmap, tip: str, slot) -> QPushButton:
-        b = QPushButton(self.style().standardIcon(icon), text)
-        b.setToolTip(tip)
-        b.clicked.connect(lambda _checked=False: slot())
-        return b
 
     # ================================================================ state
     @property
@@ -390,71 +247,6 @@ class TrainingPanel(QWidget):
         self.snapshotBundle.emit(bundle, f"{self._run_dir.name} at step {step}" if step else f"{self._run_dir.name} ({path.name})")
         return True
 
-    # ================================================================ following a run folder
-    def choose_follow(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Follow a training run", self.setup.runs_dir())
-        if folder:
-            self.follow_run(folder)
-
-    def follow_run(self, run: str | Path) -> bool:
-        """Show a run another process is writing (or wrote), live from its folder."""
-        if not self._state.can_start:
-            self.show_message("Stop the run training in this window before following another one.", "error")
-            return False
-        try:
-            watcher = RunWatcher(run, self)
-        except FaceStudioError as exc:
-            self.show_message(str(exc), "error")
-            return False
-        self.stop_following()
-        self._reset_views()
-        self._mode = "follow"
-        self._run_dir = watcher.run
-        self.progress = plan_of_run(watcher.run)
-        self.plots.set_planned_steps(self.progress.planned_steps)
-        self._collapse = _collapse_settings(watcher.run)
-        self.plots.set_collapse_threshold(self._collapse[0])
-        self._show_run_dir(f"Following {watcher.run.name}", watcher.run)
-        watcher.reset.connect(self._on_follow_reset)
-        watcher.metrics.connect(self._on_follow_metrics)
-        watcher.samples.connect(self._on_follow_samples)
-        watcher.ended.connect(self._on_follow_ended)
-        self._watcher = watcher
-        self.banner.dismiss()
-        self._set_state(RoomState.FOLLOWING)
-        watcher.start()
-        return True
-
-    def stop_following(self) -> None:
-        if self._watcher is not None:
-            self._watcher.stop()
-            self._watcher.deleteLater()
-            self._watcher = None
-
-    @Slot()
-    def _on_follow_reset(self) -> None:
-        self._reset_views()
-
-    @Slot(list)
-    def _on_follow_metrics(self, records: list) -> None:
-        for r in records:
-            for message in r.get("warnings") or ():
-                if isinstance(message, str):
-                    self.health.add_warning(r.get("step"), message)
-        self._take_records(records)
-
-    @Slot(list)
-    def _on_follow_samples(self, samples: list) -> None:
-        self.timeline.extend(samples)
-
-    @Slot(str)
-    def _on_follow_ended(self, last_line: str) -> None:
-        if last_line:
-            self.left_label.setText("run ended")
-            self.run_label.setText(f"{self._run_dir.name}: {last_line.split('  ', 1)[-1]}")
-        else:
-            self._show_run_dir(f"Following {self._run_dir.name}", self._run_dir)
-
     # ================================================================ worker signals
     @Slot(str)
     def _on_preparing(self, text: str) -> None:
@@ -586,122 +378,6 @@ class TrainingPanel(QWidget):
             self._pending_start = False
             self.show_message(text, "error")
 
-    # ================================================================ figures
-    def _take_records(self, records: list) -> None:
-        """Add records to the figures; a long history goes in slices, between which the window breathes."""
-        if self._backlog or len(records) > HISTORY_SLICE:
-            self._backlog.extend(records)
-            if not self._backlog_timer.isActive():
-                self._backlog_timer.start()
-            return
-        self._add_records(records)
-
-    def _drain_backlog(self) -> None:
-        chunk, self._backlog = self._backlog[:HISTORY_SLICE], self._backlog[HISTORY_SLICE:]
-        self._add_records(chunk)
-        if self._backlog:
-            self._backlog_timer.start()
-
-    def _add_records(self, records: list) -> None:
-        self.series.extend(records)
-        for r in records:
-            if r.get("skipped"):
-                self._skipped_steps.append(int(r.get("step", 0)))
-            if r.get("diversity") is not None:
-                self._diversity = r["diversity"]
-        if records:
-            self._latest = records[-1]
-            self.progress.update(records[-1])
-        self._schedule_refresh()
-
-    def _schedule_refresh(self) -> None:
-        if not self._refresh_timer.isActive():
-            self._refresh_timer.start()
-
-    def refresh(self) -> None:
-        """Redraw curves, status and health from the figures received so far."""
-        self.plots.refresh()
-        self._update_status()
-        self._update_health()
-
-    def _update_status(self) -> None:
-        p = self.progress
-        total = f" of {p.planned_steps:,}" if p.planned_steps else ""
-        self.step_label.setText(f"Step {p.step:,}{total}")
-        fraction = p.fraction
-        top = 1000 if fraction is not None else 0  # 0: a busy bar, for runs without a budget
-        if self.progress_bar.maximum() != top:
-            self.progress_bar.setRange(0, top)
-        if fraction is not None and self.progress_bar.value() != int(fraction * 1000):
-            self.progress_bar.setValue(int(fraction * 1000))
-        rate = self._latest.get("images_per_s")
-        self.speed_label.setText(f"{rate:,.0f} images/s" if isinstance(rate, (int, float)) else "")
-        if self._state in (RoomState.RUNNING, RoomState.FOLLOWING):
-            left = p.seconds_left
-            self.left_label.setText(f"about {format_duration(left)} left" if left is not None else
-                                    ("until stopped" if fraction is None else ""))
-        elif self._state is RoomState.PAUSED:
-            self.left_label.setText("paused")
-
-    def _update_health(self) -> None:
-        if not len(self.series):
-            self.health.set_notes([])
-            return
-        n = len(self.series)
-        d_real, d_fake = self.series.smoothed("d_real")[n - 1], self.series.smoothed("d_fake")[n - 1]
-        step = int(self.series.last_step or 0)
-        recent = sum(1 for s in self._skipped_steps if s > step - RECENT_STEPS)
-        self.health.set_notes(describe_health(
-            step=step, d_real=float(d_real), d_fake=float(d_fake), diversity=self._diversity,
-            skipped_steps=len(self._skipped_steps), recent_skips=recent,
-            collapse_threshold=self._collapse[0], collapse_warmup=self._collapse[1],
-            d_win_streak=int(self._latest.get("d_win_streak") or 0), d_win_steps=self._d_win_steps))
-
-    def _reset_views(self) -> None:
-        self._backlog = []
-        self.plots.clear()
-        self.timeline.clear()
-        self.health.clear()
-        self.progress = RunProgress()
-        self._skipped_steps = []
-        self._diversity = None
-        self._latest = {}
-        self.speed_label.setText("")
-        self.left_label.setText("")
-        self.refresh()
-
-    def _show_run_dir(self, text: str, run: Path) -> None:
-        url = QUrl.fromLocalFile(str(run)).toString()
-        self.run_label.setText(f"{html.escape(text, quote=False)} &nbsp; <a href='{url}' style='color:#7fb0e6'>open folder</a>")
-        self.run_label.setTextFormat(Qt.TextFormat.RichText)
-        self.run_label.setToolTip(str(run))
-
-    # ================================================================ export
-    def choose_export(self, kind: str) -> None:
-        if not len(self.series):
-            self.show_message("There are no figures to export yet.", "info")
-            return
-        base = (self._run_dir.name if self._run_dir else "training") + ("-curves.png" if kind == "png" else "-metrics.csv")
-        start = str((self._run_dir or Path(self.setup.runs_dir())) / base)
-        filt = "PNG images (*.png)" if kind == "png" else "CSV files (*.csv)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export", start, filt)
-        if path:
-            self.export(path, kind)
-
-    def export(self, path: str | Path, kind: str | None = None) -> bool:
-        """Write the plots (PNG) or the figures (CSV) to `path`, atomically; kind from the suffix when None."""
-        kind = kind or ("csv" if str(path).lower().endswith(".csv") else "png")
-        try:
-            if kind == "csv":
-                self.plots.export_csv(path)
-            else:
-                self.plots.export_png(path)
-        except (FaceStudioError, ValueError) as exc:
-            self.show_message(str(exc), "error")
-            return False
-        self.show_message(f"Saved {path}.", "info")
-        return True
-
     # ================================================================ closing
     @property
     def is_shut_down(self) -> bool:
@@ -773,13 +449,3 @@ class TrainingWindow(QMainWindow):
 def _checkpoint_step_label(path: Path) -> str:
     step = rf.checkpoint_step(path)
     return f"{step:,}" if step is not None else ""
-
-
-def _collapse_settings(run: Path) -> tuple[float, int]:
-    try:
-        from trainer import read_run_config
-
-        config = read_run_config(run)
-        return float(config.collapse_threshold), int(config.collapse_warmup)
-    except FaceStudioError:
-        return 0.2, 500

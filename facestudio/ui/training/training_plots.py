@@ -5,7 +5,7 @@ created once and fed whole columns with `setData`; the columns are views of
 `MetricSeries`' preallocated growing buffers (no per-refresh copies); plots downsample
 by peak (`setDownsampling(auto=True, mode="peak")`) and draw only what is in view
 (`setClipToView`), so a 100k-step run redraws like a 1k-step one. Refreshes are
-coalesced by the owner (the training panel calls `refresh()` at most `training_panel.REFRESH_HZ` times a
+coalesced by the owner (the training panel calls `refresh()` at most `training_figures.REFRESH_HZ` times a
 second, however many records arrive).
 
 Raw per-step values are drawn thin and faint, the smoothed ones (a debiased moving

@@ -172,3 +172,15 @@ def apply_style_directions(generator: TwoStageGenerator, latent: StyleLatent, di
     for d, a in moved:
         ws[list(d.layers)] += np.float32(a * d.scale) * d.vector
     return StyleLatent("w+", ws)
+
+
+def explorer_style_directions(generator: TwoStageGenerator, model_sha256: str, k: int = 10) -> tuple[list[StyleDirection], dict[str, float]]:
+    """The explorer's style directions: the top `k` W principal components (GANSpace) and `k` SeFa
+    directions, all on every layer (the explorer moves them to a chosen range), and each PCA
+    component's share of the variance of W. Unnamed: nothing independent has checked them."""
+    from facestudio.latent.w_pca import w_pca
+
+    k = min(k, generator.w_dim)
+    pca = w_pca(generator, model_sha256, k=k)
+    shares = {name: float(share) for name, share in zip(pca.names, pca.variance_share)}
+    return pca_style_directions(generator, pca) + sefa_style_directions(generator, "all", k), shares

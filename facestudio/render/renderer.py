@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -35,6 +36,9 @@ from facestudio.models.bundle import ModelBundle
 from facestudio.render.folded_generator import FoldedGenerator, NotFoldableError
 from facestudio.render.grid import tensor_to_uint8, uint8_to_tensor
 from facestudio.render.latest_request import LatestRequest
+
+if TYPE_CHECKING:
+    from facestudio.render.style_face import StyleEdit
 
 __all__ = ["Renderer", "LatestRequest"]
 
@@ -210,6 +214,16 @@ class Renderer:
         if resolution not in self.preview_resolutions:
             raise ValueError(f"This model has no {resolution} px preview; it offers {self.preview_resolutions or 'none'}.")
         return self._net.synthesis_preview(ws, resolution)
+
+    def render_style_face(self, z: np.ndarray, psi: float, edit: "StyleEdit") -> np.ndarray:
+        """A style model's face with the explorer's W+ edits (`render/style_face.py`): uint8 (H, W, 3)."""
+        from facestudio.render.style_face import face_styles
+
+        if not self._two_stage:
+            raise ValueError("Style edits need a style-based model (StyleGAN2/3, MobileStyleGAN).")
+        with self._lock:
+            ws = face_styles(self._net, z, psi, edit)
+        return self.render_ws(ws)[0]
 
     def render_ws(self, ws: np.ndarray | torch.Tensor, resolution: int | None = None) -> np.ndarray:
         """Faces from W+ styles (num_ws, w_dim) or (N, num_ws, w_dim): uint8 (N, H, W, 3).

@@ -56,6 +56,40 @@ class LatentSizeError(FaceStudioError):
     """A latent that does not fit the open model (another model's face)."""
 
 
+@dataclass(frozen=True)
+class StyleChoice:
+    """A style model's edits beyond z (W+): directions on layer ranges, a donor's layers, the cutoff.
+
+    `amounts`: (kind, name, layers, amount) with `layers` the ws it moves; `mix_seed` the donor
+    face (a seed) whose `mix_layers` replace the face's; `cutoff` the layers truncation acts on
+    (None: all). Empty for DCGAN models, whose W is Z.
+    """
+
+    amounts: tuple[tuple[str, str, tuple[int, ...], float], ...] = ()
+    mix_seed: int | None = None
+    mix_layers: tuple[int, ...] = ()
+    cutoff: int | None = None
+
+    def __post_init__(self) -> None:
+        cleaned = tuple(sorted((str(k), str(n), tuple(sorted(int(i) for i in layers)), float(a))
+                               for k, n, layers, a in self.amounts if a != 0.0 and layers))
+        object.__setattr__(self, "amounts", cleaned)
+        object.__setattr__(self, "mix_layers", tuple(sorted(int(i) for i in self.mix_layers)))
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.amounts and (self.mix_seed is None or not self.mix_layers) and self.cutoff is None
+
+    def amount(self, kind: str, name: str, layers: tuple[int, ...]) -> float:
+        layers = tuple(sorted(layers))
+        return next((a for k, n, ls, a in self.amounts if (k, n, ls) == (kind, name, layers)), 0.0)
+
+    def with_amount(self, kind: str, name: str, layers: tuple[int, ...], value: float) -> "StyleChoice":
+        layers = tuple(sorted(layers))
+        rest = tuple(e for e in self.amounts if e[:3] != (kind, name, layers))
+        return replace(self, amounts=rest + ((kind, name, layers, float(value)),))
+
+
 def _frozen(array: np.ndarray) -> np.ndarray:
     out = np.array(array, dtype=np.float32, copy=True)
     out.setflags(write=False)
@@ -71,6 +105,7 @@ class FaceState:
     seed: int | None = None
     psi: float = 1.0
     amounts: tuple[tuple[str, str, float], ...] = field(default=())
+    style: StyleChoice = field(default_factory=StyleChoice)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base", _frozen(self.base))
@@ -112,6 +147,7 @@ class FaceState:
             self.seed == other.seed
             and self.psi == other.psi
             and self.amounts == other.amounts
+            and self.style == other.style
             and np.array_equal(self.base, other.base)
             and np.array_equal(self.origin, other.origin)
         )
@@ -213,6 +249,14 @@ class ExplorerSession:
     def set_amount(self, kind: str, name: str, value: float) -> FaceState:
         return self._live(self._state.with_amount(kind, name, value))
 
+    def set_style_amount(self, kind: str, name: str, layers: tuple[int, ...], value: float) -> FaceState:
+        """A style direction on `layers` (live, like a direction slider; commit to record)."""
+        return self._live(replace(self._state, style=self._state.style.with_amount(kind, name, layers, value)))
+
+    def set_style(self, style: StyleChoice) -> FaceState:
+        """New W+ edits (style mixing, cutoff, cleared directions) as one undo step."""
+        return self._set(replace(self._state, style=style))
+
     def set_psi(self, psi: float) -> FaceState:
         return self._live(replace(self._state, psi=_clamp_psi(psi)))
 
@@ -254,7 +298,8 @@ class ExplorerSession:
             z = z.copy()
             idx = sorted(self.locked)
             z[idx] = s.base[idx]
-        return self._set(FaceState(base=z, origin=z, seed=seed if not self.locked else None, psi=s.psi, amounts=s.amounts))
+        return self._set(FaceState(base=z, origin=z, seed=seed if not self.locked else None, psi=s.psi, amounts=s.amounts,
+                                   style=s.style))
 
     def step_seed(self, delta: int) -> FaceState:
         return self.go_to_seed((self.last_seed + delta) % (MAX_SEED + 1))
@@ -292,7 +337,7 @@ class ExplorerSession:
             raise ValueError(f"latent of shape {z.shape} does not fit a model with nz={self.nz}")
         s = self._state
         return self._set(FaceState(base=z, origin=z, seed=seed, psi=s.psi if psi is None else _clamp_psi(psi),
-                                   amounts=s.amounts if keep_amounts else ()))
+                                   amounts=s.amounts if keep_amounts else (), style=s.style if keep_amounts else StyleChoice()))
 
     def set_face_with_amounts(self, latent: np.ndarray, amounts: Mapping[DirectionKey, float], *,
                               psi: float | None = None) -> FaceState:

@@ -27,7 +27,9 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 
 from facestudio.app_folders import gallery_dir
 from facestudio.models.bundle import ModelBundle
+from facestudio.latent.sampling import latent_for_seed
 from facestudio.render.renderer import Renderer
+from facestudio.render.style_face import StyleEdit, moves_from_amounts
 from facestudio.ui.workers.directions_worker import DirectionsThread
 from facestudio.sessions.explorer.explorer_state import Change, ExplorerSession
 from facestudio.sessions.explorer.gallery_store import GalleryStore
@@ -116,7 +118,12 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
     def _on_directions(self, token: int, sets: list) -> None:
         if token != self._directions_token or self.session is None:
             return
-        self.session.set_directions(sets)  # -> Change.DIRECTIONS
+        if len(sets) == 1 and isinstance(sets[0], tuple):  # a style model's (directions, variance shares)
+            self.style_panel.set_directions(*sets[0])
+            if not self.session.state.style.is_empty:
+                self._request_render()
+        else:
+            self.session.set_directions(sets)  # -> Change.DIRECTIONS
         self.directionsReady.emit()
 
     @Slot(int, str)
@@ -134,7 +141,7 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
         latent.setflags(write=False)
         self._token += 1
         self._render.worker.submit_face(FaceJob(self.renderer, latent, self.session.state.psi, self._token,
-                                                want_realism=self.renderer.has_realism_meter))
+                                                want_realism=self.renderer.has_realism_meter, style=self._style_edit()))
         if self.renderer.has_realism_meter:
             self.realism.set_pending()
 
@@ -151,6 +158,18 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
             self._directions.worker.submit(token_d, bundle, missing)
 
     @Slot(int, object)
+    def _style_edit(self) -> StyleEdit | None:
+        """The session's W+ edits as plain data for the render thread (None for DCGAN models or no edits)."""
+        choice = self.session.state.style
+        if self.bundle is None or self.bundle.family == "dcgan" or choice.is_empty:
+            return None
+        g = self.bundle.viewing_generator
+        fits = [(k, n, layers, a) for k, n, layers, a in choice.amounts if max(layers) < g.num_ws]
+        donor = latent_for_seed(choice.mix_seed, g.z_dim) if choice.mix_seed is not None else None
+        return StyleEdit.build(g.num_ws, g.w_dim, moves_from_amounts(self.style_panel.directions(), fits), donor=donor,
+                               mix_layers=[i for i in choice.mix_layers if i < g.num_ws],
+                               cutoff=choice.cutoff if choice.cutoff is None or choice.cutoff <= g.num_ws else None)
+
     def _on_realism(self, token: int, value: object) -> None:
         if token < self._model_floor or self._closed:
             return
@@ -250,6 +269,7 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
         self.psi_slider.setValue(int(round(state.psi * 100)))
         self.psi_slider.blockSignals(False)
         self.psi_label.setText(f"{state.psi:.2f}")
+        self.style_panel.show_choice(state.style)
         self._update_face_label()
         self._update_undo_actions()
 
@@ -261,6 +281,8 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
             parts.append("edited")
         if state.amounts:
             parts.append(f"{len(state.amounts)} direction(s)")
+        if not state.style.is_empty:
+            parts.append("style edits")
         parts.append(f"psi {state.psi:.2f}")
         self.face_label.setText("  |  ".join(parts) + "   ")
 
@@ -299,6 +321,17 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
 
     def _on_dir_reset_kind(self, kind: str | None) -> None:
         self.session.reset_directions(kind)
+
+    def _on_style_dragged(self, kind: str, name: str, layers: tuple, value: float) -> None:
+        self.session.set_style_amount(kind, name, tuple(layers), value)
+
+    def _on_style_released(self) -> None:
+        if self.session is not None:
+            self.session.commit()
+
+    def _on_style_chosen(self, choice) -> None:
+        if self.session is not None and choice != self.session.state.style:
+            self.session.set_style(choice)
 
     def _on_psi_changed(self, value: int) -> None:
         self.psi_label.setText(f"{value / 100:.2f}")

@@ -26,6 +26,9 @@ class FaceActions:
         """The current face at the model's size, rendered now if the screen lags behind."""
         if self._shown_token == self._token and self.face_view.image() is not None:
             return self.face_view.image()
+        edit = self._style_edit()
+        if edit is not None and not edit.is_plain:
+            return self.renderer.render_style_face(self.session.effective_latent(), self.session.state.psi, edit)
         return self.renderer.render(self.session.effective_latent(), psi=self.session.state.psi)
 
     def _direction_record(self) -> dict[str, dict[str, float]]:

@@ -133,12 +133,18 @@ class ModelOpening:
         # SeFa/PCA here are z-space directions of DCGAN generators; StyleGAN models get W-space ones later.
         missing = tuple(k for k in ("sefa", "pca") if k not in bundle.directions) if bundle.family == "dcgan" else ()
         self.directions_panel.set_directions(self.session.directions, self.session.state.amount_map())
-        if bundle.family != "dcgan" and not bundle.directions:
-            self.directions_panel.set_busy("No latent directions for this StyleGAN model yet: explore it with the "
-                                           "z sliders, seeds and truncation.", computing=False)
+        style = bundle.family != "dcgan"
+        if style and not bundle.directions:
+            self.directions_panel.set_busy("Directions of style models act in W, on the layers you choose: "
+                                           "see the Style tab.", computing=False)
         self._directions_token += 1
         self._pending_directions = None
-        if missing:
+        self.style_panel.set_model(bundle.viewing_generator if style else None)
+        self.style_dock.setVisible(style)
+        if style:
+            self.style_dock.raise_()
+            self._pending_directions = (self._directions_token, bundle, ("style",))
+        elif missing:
             # Started once the first face is up, so it does not compete with it for the CPU.
             self.directions_panel.set_busy("Finding SeFa and PCA directions for this model...")
             self._pending_directions = (self._directions_token, bundle, missing)

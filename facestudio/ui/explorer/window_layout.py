@@ -25,6 +25,7 @@ from facestudio.ui.widgets.message_banner import MessageBanner
 from facestudio.ui.morph.morph_window import MorphWindow
 from facestudio.ui.explorer.realism_meter import RealismMeter
 from facestudio.ui.explorer.seed_box import SeedBox
+from facestudio.ui.explorer.style_panel import StylePanel
 from facestudio.ui.explorer.variation_strip import VariationStrip
 
 
@@ -115,6 +116,14 @@ class ExplorerLayout:
                                           Qt.DockWidgetArea.RightDockWidgetArea)
         self.gallery_dock = self._dock("Gallery", "GalleryDock", self.gallery_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.directions_dock, self.gallery_dock, Qt.Orientation.Vertical)
+        # Style models' W edits: a tab beside Directions, shown only for them (ModelOpening._adopt).
+        self.style_panel = StylePanel()
+        self.style_panel.amountDragged.connect(self._on_style_dragged)
+        self.style_panel.amountReleased.connect(self._on_style_released)
+        self.style_panel.styleChosen.connect(self._on_style_chosen)
+        self.style_dock = self._dock("Style", "StyleDock", self.style_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.directions_dock, self.style_dock)
+        self.style_dock.hide()
 
         # The morph studio: a window of its own, hidden until asked for or sent faces.
         self.morph_panel = MorphPanel(current_face=lambda: self.session.effective_latent() if self.session else None)

@@ -21,7 +21,7 @@ DIRECTIONS_PER_KIND = 10
 class DirectionsWorker(QObject):
     """Computes (sefa, pca) for a bundle; results are tagged with the request token."""
 
-    computed = Signal(int, object)  # token, list[DirectionSet]
+    computed = Signal(int, object)  # token, list[DirectionSet] (or [(style directions, variance shares)] for "style")
     failed = Signal(int, str)
     _request = Signal(int, object, object)
 
@@ -51,6 +51,11 @@ class DirectionsWorker(QObject):
         compute = {"sefa": sefa_directions, "pca": pca_directions}
         found = []
         try:
+            if kinds == ("style",):  # W PCA and SeFa of a style model, moved to layer ranges by the explorer
+                from facestudio.latent.style_directions import explorer_style_directions
+
+                found.append(explorer_style_directions(bundle.viewing_generator, bundle.sha256 or bundle.name, DIRECTIONS_PER_KIND))
+                kinds = ()
             for kind in kinds:
                 if not self._wanted(token):  # a newer model was opened, or the app closes
                     return

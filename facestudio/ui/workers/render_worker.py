@@ -24,6 +24,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from facestudio.render.renderer import LatestRequest, Renderer
+from facestudio.render.style_face import StyleEdit
 from facestudio.ui.workers.worker_thread import WorkerThread
 
 
@@ -34,6 +35,7 @@ class FaceJob:
     psi: float
     token: int
     want_realism: bool = True
+    style: StyleEdit | None = None  # a style model's W+ edits (None: z and psi only)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class RenderWorker(QObject):
             job = self._faces.take()
             if job is not None:
                 start = time.perf_counter()
-                image = self._run(lambda: job.renderer.render(job.latent, psi=job.psi))
+                image = self._run(lambda: self._render_face(job))
                 self.last_render_ms = (time.perf_counter() - start) * 1000
                 if image is not None:
                     self.faceRendered.emit(job.token, image)
@@ -115,6 +117,12 @@ class RenderWorker(QObject):
                     self.variationsRendered.emit(vjob.token, images)
                 continue
             break
+
+    @staticmethod
+    def _render_face(job: FaceJob) -> np.ndarray:
+        if job.style is not None and not job.style.is_plain:
+            return job.renderer.render_style_face(job.latent, job.psi, job.style)
+        return job.renderer.render(job.latent, psi=job.psi)
 
     def _run(self, work):
         try:

@@ -1,0 +1,90 @@
+"""The explorer's Style tab on a StyleGAN model: directions on layer ranges, style mixing, cutoff, undo."""
+
+import numpy as np
+
+from explorer_helpers import settle
+from facestudio.latent.layers import group_layers
+from facestudio.latent.spaces import StyleLatent, to_wplus
+from tests.stylegan_fixtures import fixture
+
+
+def styled_window(qtbot, open_window):
+    w = open_window(fixture("sg2_skip_32.pkl"))
+    qtbot.waitUntil(lambda: bool(w.style_panel.directions()), timeout=60000)
+    settle(qtbot, w)
+    return w
+
+
+def expected_ws(w, amounts=(), mix=None, cutoff=None):
+    g = w.bundle.viewing_generator
+    z = w.session.effective_latent()
+    ws = to_wplus(g, StyleLatent("z", z), w.session.state.psi, cutoff)
+    if mix is not None:
+        seed, layers = mix
+        from facestudio.latent.sampling import latent_for_seed
+
+        donor = to_wplus(g, StyleLatent("z", latent_for_seed(seed, g.z_dim)), w.session.state.psi, cutoff)
+        ws[list(layers)] = donor[list(layers)]
+    for direction, layers, amount in amounts:
+        ws[list(layers)] += amount * direction.scale * direction.vector
+    return ws
+
+
+def test_a_direction_on_the_coarse_layers_moves_only_them_and_undo_restores(qtbot, open_window):
+    w = styled_window(qtbot, open_window)
+    assert w.style_dock.isVisible() and "unnamed" in w.style_panel.status.text()
+    plain = w.face_view.image().copy()
+    panel = w.style_panel
+    panel.group_combo.setCurrentIndex(panel.group_combo.findData("coarse"))
+    coarse = group_layers(w.bundle.viewing_generator, "coarse")
+    assert panel.current_layers() == coarse
+    label = panel._rows[0][0].text()
+    assert label.startswith("PCA 1 \u00b7 ") and label.endswith("%")  # its share of the variance of W
+    panel._rows[0][1].setValue(250)  # +2.5 steps of PCA 1, keyboard-like: one undo step
+    settle(qtbot, w)
+    direction = panel.directions()[("pca", "PCA 1")]
+    assert w.session.state.style.amounts == (("pca", "PCA 1", coarse, 2.5),)
+    ws = expected_ws(w, [(direction, coarse, 2.5)])
+    untouched = [i for i in range(w.bundle.viewing_generator.num_ws) if i not in coarse]
+    base = expected_ws(w)
+    np.testing.assert_array_equal(ws[untouched], base[untouched])
+    assert np.array_equal(w.face_view.image(), w.renderer.render_ws(ws)[0])
+    assert not np.array_equal(w.face_view.image(), plain)
+    assert "style edits" in w.face_label.text()
+    w.undo()
+    settle(qtbot, w)
+    assert w.session.state.style.is_empty and np.array_equal(w.face_view.image(), plain)
+    assert panel._rows[0][1].value() == 0  # the slider follows the session
+
+
+def test_style_mixing_takes_the_donors_layers(qtbot, open_window):
+    w = styled_window(qtbot, open_window)
+    panel = w.style_panel
+    panel.donor_spin.setValue(7)
+    assert not panel.group_checks["fine"].isEnabled()  # a 32 px model has no 64 px+ layers
+    panel.group_checks["middle"].setChecked(True)
+    settle(qtbot, w)
+    middle = group_layers(w.bundle.viewing_generator, "middle")
+    assert middle
+    choice = w.session.state.style
+    assert choice.mix_seed == 7 and choice.mix_layers == middle
+    assert all(panel._layer_buttons[i].isChecked() for i in middle)
+    assert np.array_equal(w.face_view.image(), w.renderer.render_ws(expected_ws(w, mix=(7, middle)))[0])
+    panel._layer_buttons[0].setChecked(True)  # one more single layer
+    settle(qtbot, w)
+    assert w.session.state.style.mix_layers == tuple(sorted({0, *middle}))
+    panel.cutoff_spin.setValue(2)
+    settle(qtbot, w)
+    assert w.session.state.style.cutoff == 2
+    assert np.array_equal(w.face_view.image(),
+                          w.renderer.render_ws(expected_ws(w, mix=(7, sorted({0, *middle})), cutoff=2))[0])
+    w.undo()
+    w.undo()
+    settle(qtbot, w)
+    assert w.session.state.style.mix_layers == middle and w.session.state.style.cutoff is None
+    assert panel.cutoff_spin.value() == 0 and not panel._layer_buttons[0].isChecked()
+
+
+def test_dcgan_models_have_no_style_tab(qtbot, open_window, model_file):
+    w = open_window(model_file)
+    assert w.style_dock.isHidden() and not w.style_panel.isEnabled()

@@ -140,7 +140,10 @@ class ModelOpening:
         self._directions_token += 1
         self._pending_directions = None
         self.style_panel.set_model(bundle.viewing_generator if style else None)
+        # Style models: the Style tab takes the Directions dock's place (their directions act in W);
+        # DCGAN models: the reverse.
         self.style_dock.setVisible(style)
+        self.directions_dock.setVisible(not style)
         if style:
             self.style_dock.raise_()
             self._pending_directions = (self._directions_token, bundle, ("style",))

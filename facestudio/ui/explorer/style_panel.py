@@ -49,6 +49,8 @@ class StylePanel(QWidget):
         self._rows: list[tuple[QLabel, QSlider, QLabel]] = []
         self._layer_buttons: list[QToolButton] = []
         self._build()
+        # a taken layer must read as taken at a glance
+        self.setStyleSheet("QToolButton:checked { background: #4f8fd6; color: white; border-radius: 3px; }")
         self.set_model(None)
 
     # ================================================================ building

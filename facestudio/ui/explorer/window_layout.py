@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame, QScrollArea,
     QDockWidget, QHBoxLayout, QLabel, QSlider, QStyle, QToolBar, QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -121,7 +122,11 @@ class ExplorerLayout:
         self.style_panel.amountDragged.connect(self._on_style_dragged)
         self.style_panel.amountReleased.connect(self._on_style_released)
         self.style_panel.styleChosen.connect(self._on_style_chosen)
-        self.style_dock = self._dock("Style", "StyleDock", self.style_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        style_scroll = QScrollArea()
+        style_scroll.setWidget(self.style_panel)
+        style_scroll.setWidgetResizable(True)
+        style_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.style_dock = self._dock("Style", "StyleDock", style_scroll, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.directions_dock, self.style_dock)
         self.style_dock.hide()
 

@@ -88,3 +88,28 @@ def test_style_mixing_takes_the_donors_layers(qtbot, open_window):
 def test_dcgan_models_have_no_style_tab(qtbot, open_window, model_file):
     w = open_window(model_file)
     assert w.style_dock.isHidden() and not w.style_panel.isEnabled()
+
+
+def test_a_moving_hand_sees_the_preview_then_the_full_face_at_rest(qtbot, open_window, monkeypatch):
+    from facestudio.ui.explorer import explorer_window
+
+    monkeypatch.setattr(explorer_window, "PREVIEW_FROM_SIZE", 32)  # the fixture is a 32 px model
+    w = styled_window(qtbot, open_window)
+    preview = w.renderer.preview_resolution(32)
+    assert preview is not None and preview < 32
+    sizes = []
+    w.faceShown.connect(lambda _t: sizes.append(w.face_view.image().shape[0]))
+    monkeypatch.setattr(explorer_window, "REST_MS", 60_000)  # hold: no full image until the release
+    w._on_dim_dragged(3, 1.5)
+    qtbot.waitUntil(lambda: w._shown_token == w._token, timeout=10000)
+    assert sizes[-1] == preview
+    assert w.current_image().shape[0] == 32  # saving never takes the preview
+    w._on_released(3)  # the hand lets go: the full face, one undo step
+    settle(qtbot, w)
+    assert sizes[-1] == 32 and w.session.history.can_undo
+    expected = w.renderer.render(w.session.effective_latent(), psi=w.session.state.psi)
+    assert np.array_equal(w.face_view.image(), expected)
+    monkeypatch.setattr(explorer_window, "REST_MS", 50)  # a hand that rests gets the full face without letting go
+    w._on_dim_dragged(3, 0.5)
+    qtbot.waitUntil(lambda: w.face_view.image().shape[0] == 32 and w._shown_token == w._token and sizes[-2] == preview,
+                    timeout=10000)

@@ -215,15 +215,28 @@ class Renderer:
             raise ValueError(f"This model has no {resolution} px preview; it offers {self.preview_resolutions or 'none'}.")
         return self._net.synthesis_preview(ws, resolution)
 
-    def render_style_face(self, z: np.ndarray, psi: float, edit: "StyleEdit") -> np.ndarray:
-        """A style model's face with the explorer's W+ edits (`render/style_face.py`): uint8 (H, W, 3)."""
-        from facestudio.render.style_face import face_styles
+    def render_style_face(self, z: np.ndarray, psi: float, edit: "StyleEdit | None" = None,
+                          resolution: int | None = None) -> np.ndarray:
+        """A style model's face with the explorer's W+ edits (`render/style_face.py`): uint8 (H, W, 3).
+
+        `resolution`: one of `preview_resolutions` for the cheap preview drawn while a hand
+        moves a slider (only the layers up to it are computed), None for the full image.
+        """
+        from facestudio.render.style_face import StyleEdit, face_styles
 
         if not self._two_stage:
-            raise ValueError("Style edits need a style-based model (StyleGAN2/3, MobileStyleGAN).")
+            raise ValueError("Style edits and previews need a style-based model (StyleGAN2/3, MobileStyleGAN).")
         with self._lock:
-            ws = face_styles(self._net, z, psi, edit)
-        return self.render_ws(ws)[0]
+            ws = face_styles(self._net, z, psi, edit or StyleEdit())
+        return self.render_ws(ws, resolution)[0]
+
+    def preview_resolution(self, min_size: int = 512, target: int = 256) -> int | None:
+        """The preview to draw while a slider moves: the largest preview output <= `target` px,
+        for models of at least `min_size` px (smaller ones draw the full image fast enough)."""
+        if not self._two_stage or self.image_size < min_size:
+            return None
+        fitting = [r for r in self.preview_resolutions if r <= target]
+        return max(fitting) if fitting else None
 
     def render_ws(self, ws: np.ndarray | torch.Tensor, resolution: int | None = None) -> np.ndarray:
         """Faces from W+ styles (num_ws, w_dim) or (N, num_ws, w_dim): uint8 (N, H, W, 3).

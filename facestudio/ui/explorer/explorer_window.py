@@ -41,6 +41,10 @@ from facestudio.ui.explorer.model_opening import ModelOpening
 from facestudio.ui.explorer.window_layout import VARIATION_COUNT, ExplorerLayout
 
 VARIATION_DELAY_MS = 120
+# Big style models (1024 px MobileStyleGAN: ~0.7-2 s a face) draw a preview output while a slider
+# moves and the full image once the hand rests this long (render/progressive.py's policy).
+PREVIEW_FROM_SIZE = 512
+REST_MS = 150
 
 
 class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
@@ -97,6 +101,9 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
         self._build_status()
         self._restore_window()
         self.setAcceptDrops(True)
+        self._rest_timer = QTimer(self)
+        self._rest_timer.setSingleShot(True)
+        self._rest_timer.timeout.connect(self._request_render)
         self._var_timer = QTimer(self)
         self._var_timer.setSingleShot(True)
         self._var_timer.timeout.connect(self._request_variations)
@@ -134,15 +141,23 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
             self.directionsReady.emit()
 
     # ================================================================ rendering
-    def _request_render(self) -> None:
+    def _request_render(self, preview: bool = False) -> None:
+        """Ask for the face (newest wins). `preview`: a hand is moving a slider, so a big style model
+        draws its cheap preview output now and the full image once the hand rests (REST_MS)."""
         if self.renderer is None or self.session is None or self._closed:
             return
+        resolution = self.renderer.preview_resolution(PREVIEW_FROM_SIZE) if preview else None
+        if resolution is None:
+            self._rest_timer.stop()
+        else:
+            self._rest_timer.start(REST_MS)
         latent = self.session.effective_latent()
         latent.setflags(write=False)
         self._token += 1
+        realism = self.renderer.has_realism_meter and resolution is None
         self._render.worker.submit_face(FaceJob(self.renderer, latent, self.session.state.psi, self._token,
-                                                want_realism=self.renderer.has_realism_meter, style=self._style_edit()))
-        if self.renderer.has_realism_meter:
+                                                want_realism=realism, style=self._style_edit(), preview=resolution))
+        if realism:
             self.realism.set_pending()
 
     @Slot(int, object)
@@ -228,7 +243,7 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
             return
         if change is Change.LIVE:
             self.variations.set_stale(True)
-            self._request_render()
+            self._request_render(preview=True)
         elif change is Change.COMMITTED:
             self._after_live_commit()
         elif change is Change.FACE:
@@ -384,6 +399,7 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
             return
         self._closed = True
         self._var_timer.stop()
+        self._rest_timer.stop()
         self._render.close()
         self._directions.close()
         self.morph_panel.shutdown()

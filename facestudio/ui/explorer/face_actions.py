@@ -24,8 +24,9 @@ class FaceActions:
     # ================================================================ faces as files
     def current_image(self) -> np.ndarray:
         """The current face at the model's size, rendered now if the screen lags behind."""
-        if self._shown_token == self._token and self.face_view.image() is not None:
-            return self.face_view.image()
+        shown = self.face_view.image()
+        if self._shown_token == self._token and shown is not None and shown.shape[0] == self.renderer.image_size:
+            return shown  # (not a preview drawn while a slider moved)
         edit = self._style_edit()
         if edit is not None and not edit.is_plain:
             return self.renderer.render_style_face(self.session.effective_latent(), self.session.state.psi, edit)

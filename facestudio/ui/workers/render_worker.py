@@ -36,6 +36,7 @@ class FaceJob:
     token: int
     want_realism: bool = True
     style: StyleEdit | None = None  # a style model's W+ edits (None: z and psi only)
+    preview: int | None = None  # draw this preview resolution (a hand is moving a slider), None: the full image
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,8 @@ class RenderWorker(QObject):
 
     @staticmethod
     def _render_face(job: FaceJob) -> np.ndarray:
-        if job.style is not None and not job.style.is_plain:
-            return job.renderer.render_style_face(job.latent, job.psi, job.style)
+        if job.preview is not None or (job.style is not None and not job.style.is_plain):
+            return job.renderer.render_style_face(job.latent, job.psi, job.style, job.preview)
         return job.renderer.render(job.latent, psi=job.psi)
 
     def _run(self, work):

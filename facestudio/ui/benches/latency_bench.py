@@ -160,6 +160,8 @@ def measure_in_window(samples: int, drag_seconds: float, model: str | None) -> d
         window.face_view.framePainted.disconnect(on_painted)
         QApplication.sendEvent(viewport, _move_event(xs[0], y, QEvent.Type.MouseButtonRelease))
 
+        progressive = _measure_progressive(window, viewport, xs, y, min(samples, 20))
+
         # --- Renderer.render alone
         renderer = window.renderer
         nz = window.bundle.config.nz
@@ -182,12 +184,74 @@ def measure_in_window(samples: int, drag_seconds: float, model: str | None) -> d
             "drag_to_pixmap_ms": _percentiles(latencies) if latencies else {},
             "drag_frames_per_s": round(fps, 1),
             "render_ms": _percentiles(render),
+            **progressive,
             "model": {"name": window.bundle.name, "family": window.bundle.family, "image_size": config.image_size,
                       "nz": config.nz, "ngf": getattr(config, "ngf", None), "trained": not bool(window._model_note)},
         }
     finally:
         window.close()
         window.shutdown()
+
+
+def _measure_progressive(window, viewport, xs: list[float], y: float, samples: int) -> dict:
+    """Big style models: slider move -> preview shown, release -> full image shown, bare synthesis.
+
+    Each sample presses, moves (the preview is drawn while the hand moves) and lets go (the
+    full face is drawn at once); the bare synthesis is `Renderer.render_ws` on the same
+    renderer with nothing else running. Empty for models drawn whole on every move.
+    """
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from facestudio.ui.explorer import explorer_window
+
+    renderer = window.renderer
+    preview = renderer.preview_resolution(explorer_window.PREVIEW_FROM_SIZE)
+    if preview is None:
+        return {}
+    full = renderer.image_size
+
+    def wait_for(size: int) -> None:
+        while not (window._shown_token == window._token and window.face_view.image().shape[0] == size):
+            if not _wait(window.face_view.framePainted, 20000):
+                raise RuntimeError(f"no {size} px face was painted")
+
+    to_preview, to_full, release_to_full = [], [], []
+    for i in range(samples):
+        x = xs[i % 2] + (i % 5)
+        QApplication.sendEvent(viewport, _move_event(x, y, QEvent.Type.MouseButtonPress))
+        wait_for(preview)
+        t0 = time.perf_counter()
+        QApplication.sendEvent(viewport, _move_event(xs[(i + 1) % 2] + (i % 5), y))
+        wait_for(preview)
+        to_preview.append((time.perf_counter() - t0) * 1000)
+        t1 = time.perf_counter()
+        QApplication.sendEvent(viewport, _move_event(xs[(i + 1) % 2] + (i % 5), y, QEvent.Type.MouseButtonRelease))
+        wait_for(full)
+        now = time.perf_counter()
+        to_full.append((now - t0) * 1000)  # the hand's last move -> the full face (preview, rest, full)
+        release_to_full.append((now - t1) * 1000)
+        _wait(window.variationsShown, 30000)  # the nearby faces render after a release: let them finish
+    from facestudio.latent.spaces import StyleLatent, to_wplus
+
+    g = window.bundle.viewing_generator
+    rng = np.random.default_rng(1)
+    bare = []
+    for i in range(samples + 2):
+        ws = to_wplus(g, StyleLatent("z", rng.standard_normal(g.z_dim).astype(np.float32)))
+        t0 = time.perf_counter()
+        renderer.render_ws(ws)
+        if i >= 2:  # two warm-ups
+            bare.append((time.perf_counter() - t0) * 1000)
+    p_full, p_bare = _percentiles(to_full), _percentiles(bare)
+    return {
+        "preview_px": preview,
+        "slider_to_preview_ms": _percentiles(to_preview),
+        "last_move_to_full_image_ms": p_full,
+        "release_to_full_image_ms": _percentiles(release_to_full),
+        "bare_synthesis_ms": p_bare,
+        "full_over_bare_p50": round(p_full["p50"] / p_bare["p50"], 3),
+    }
 
 
 def _rss_mb() -> float:

@@ -69,6 +69,7 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
         self._model_note = ""
         self._rng = np.random.default_rng()
         self._token = 0  # last face job sent
+        self._last_request: tuple | None = None  # what that job draws (an identical request is not sent twice)
         self._model_floor = 0  # first token rendered with the current model
         self._shown_token = 0
         self._var_token = 0
@@ -153,6 +154,11 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
             self._rest_timer.start(REST_MS)
         latent = self.session.effective_latent()
         latent.setflags(write=False)
+        state = self.session.state
+        key = (id(self.renderer), latent.tobytes(), state.psi, state.style, resolution)
+        if key == self._last_request:
+            return  # the same face is already on its way (e.g. drawn at rest, then the hand lets go)
+        self._last_request = key
         self._token += 1
         realism = self.renderer.has_realism_meter and resolution is None
         self._render.worker.submit_face(FaceJob(self.renderer, latent, self.session.state.psi, self._token,

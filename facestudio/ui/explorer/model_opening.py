@@ -111,6 +111,7 @@ class ModelOpening:
         """Make `bundle` the model on screen; returns True when the face and history were kept."""
         self.bundle, self.renderer, self._model_note = bundle, Renderer(bundle), note
         self._model_floor = self._token + 1
+        self._last_request = None
         nz = bundle.config.nz
         if self.session is None:  # the first model: nothing to keep or lose
             self.session = ExplorerSession(nz, seed=start_seed(bundle.config.info))

@@ -113,3 +113,38 @@ def test_a_moving_hand_sees_the_preview_then_the_full_face_at_rest(qtbot, open_w
     w._on_dim_dragged(3, 0.5)
     qtbot.waitUntil(lambda: w.face_view.image().shape[0] == 32 and w._shown_token == w._token and sizes[-2] == preview,
                     timeout=10000)
+
+
+def test_your_own_direction_saves_loads_and_refuses_another_model(qtbot, open_window, tmp_path):
+    w = styled_window(qtbot, open_window)
+    panel = w.style_panel
+    panel.group_combo.setCurrentIndex(panel.group_combo.findData("coarse"))
+    assert not panel.save_user_direction("nothing moved", tmp_path / "none.json")
+    assert "Move some direction sliders" in panel.status.text() and not (tmp_path / "none.json").exists()
+    panel._rows[0][1].setValue(200)
+    panel._rows[2][1].setValue(-100)
+    settle(qtbot, w)
+    moved = w.face_view.image().copy()
+    path = tmp_path / "jaw.json"
+    assert panel.save_user_direction("jaw", path) and path.is_file(), panel.status.text()
+    w.undo()
+    w.undo()
+    settle(qtbot, w)
+    assert w.session.state.style.is_empty
+
+    other = open_window(fixture("sg2_skip_32.pkl"))  # a fresh window: no directions of its own
+    qtbot.waitUntil(lambda: bool(other.style_panel.directions()), timeout=60000)
+    assert other.style_panel.load_user_directions(path)
+    p2 = other.style_panel
+    assert p2.basis_combo.currentData() == "user" and p2._rows[0][0].text() == "jaw" and not p2.group_combo.isEnabled()
+    p2._rows[0][1].setValue(100)  # one step of "jaw" = the saved combination
+    settle(qtbot, other)
+    coarse = group_layers(other.bundle.viewing_generator, "coarse")
+    assert other.session.state.style.amounts == (("user", "jaw", coarse, 1.0),)
+    assert np.abs(other.face_view.image().astype(int) - moved.astype(int)).max() <= 1  # the same face (float rounding)
+
+    doc = path.read_text().replace(other.bundle.sha256, "0" * 64)
+    forged = tmp_path / "other_model.json"
+    forged.write_text(doc)
+    assert not p2.load_user_directions(forged), "a file for another model must be refused"
+    assert "directions only work on the model they were found on" in p2.status.text()

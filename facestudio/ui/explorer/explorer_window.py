@@ -275,6 +275,7 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
     def _after_live_commit(self) -> None:
         state = self.session.state
         self.latent_panel.update_summary(state.base, state.origin, self.session.locked)
+        self.style_panel.show_choice(state.style)
         self._update_face_label()
         self._update_undo_actions()
         self._request_render()

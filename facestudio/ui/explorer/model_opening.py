@@ -140,7 +140,7 @@ class ModelOpening:
                                            "see the Style tab.", computing=False)
         self._directions_token += 1
         self._pending_directions = None
-        self.style_panel.set_model(bundle.viewing_generator if style else None)
+        self.style_panel.set_model(bundle.viewing_generator if style else None, bundle.name, bundle.sha256)
         # Style models: the Style tab takes the Directions dock's place (their directions act in W);
         # DCGAN models: the reverse.
         self.style_dock.setVisible(style)

@@ -15,20 +15,26 @@ gestures as signals; the window turns each into one session call (undoable like 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from pathlib import Path
+
+import numpy as np
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
-    QToolButton, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QInputDialog, QLabel, QLineEdit,
+    QPushButton, QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
+
+from facestudio.errors import FaceStudioError
 
 from facestudio.latent.layers import group_layers, layer_resolutions, parse_layers
 from facestudio.latent.style_directions import StyleDirection
+from facestudio.render.direction_file import load_directions, save_directions
 from facestudio.sessions.explorer.explorer_state import MAX_SEED, StyleChoice
 
 SLIDER_STEPS = 100  # slider ticks per direction step
 DIRECTION_RANGE = 5.0  # steps either way (a step: one standard deviation of W along the direction)
 GROUPS = (("all", "All layers"), ("coarse", "Coarse: pose, face shape"), ("middle", "Middle: features"),
           ("fine", "Fine: colour, texture"), ("custom", "Custom layers..."))
-BASES = (("pca", "W PCA (GANSpace)"), ("sefa", "SeFa"))
+BASES = (("pca", "W PCA (GANSpace)"), ("sefa", "SeFa"), ("user", "Your directions"))
 UNCHECKED = ("Unnamed: nothing independent has checked what this direction does. Try it and see; "
              "name and save the ones you like.")
 
@@ -43,6 +49,7 @@ class StylePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._generator = None
+        self._model_name, self._model_sha256 = "", ""
         self._directions: dict[tuple[str, str], StyleDirection] = {}
         self._shares: dict[str, float] = {}
         self._choice = StyleChoice()
@@ -98,6 +105,17 @@ class StylePanel(QWidget):
         self.reset_directions_button.clicked.connect(lambda: self.styleChosen.emit(
             StyleChoice((), self._choice.mix_seed, self._choice.mix_layers, self._choice.cutoff)))
         grid.addWidget(self.reset_directions_button, 13, 0, 1, 3)
+        files = QHBoxLayout()
+        self.save_direction_button = QPushButton("Save as direction...")
+        self.save_direction_button.setToolTip("Name the sliders' combination on these layers and save it as a direction "
+                                              "file you can load again or share with people who use this model.")
+        self.save_direction_button.clicked.connect(self.choose_save_direction)
+        self.load_directions_button = QPushButton("Load directions...")
+        self.load_directions_button.setToolTip("Load a direction file saved for this model (under Your directions).")
+        self.load_directions_button.clicked.connect(self.choose_load_directions)
+        files.addWidget(self.save_direction_button)
+        files.addWidget(self.load_directions_button)
+        grid.addLayout(files, 14, 0, 1, 3)
         self.basis_combo.currentIndexChanged.connect(lambda _i: self._show_rows())
         self.group_combo.currentIndexChanged.connect(self._on_group)
         self.custom_edit.editingFinished.connect(self._show_rows)
@@ -143,9 +161,11 @@ class StylePanel(QWidget):
         layout.addStretch(1)
 
     # ================================================================ model and directions
-    def set_model(self, generator) -> None:
-        """A style model's generator (layers, resolutions), or None for a DCGAN (the panel says why it is empty)."""
+    def set_model(self, generator, model_name: str = "", model_sha256: str = "") -> None:
+        """A style model's generator (layers, resolutions), or None for a DCGAN (the panel says why it is empty).
+        The name and sha256 go into saved direction files (a file only loads for its model)."""
         self._generator = generator
+        self._model_name, self._model_sha256 = model_name, model_sha256
         self._directions, self._shares = {}, {}
         for button in self._layer_buttons:
             self.layer_row.removeWidget(button)
@@ -185,6 +205,71 @@ class StylePanel(QWidget):
 
     def directions(self) -> dict[tuple[str, str], StyleDirection]:
         return dict(self._directions)
+
+    # ================================================================ your own directions
+    def user_direction(self, name: str) -> StyleDirection:
+        """The sliders' combination of the shown basis on the chosen layers, as one direction
+        (one step = the whole combination). ValueError when no slider is moved."""
+        if not name.strip():
+            raise ValueError("Give the direction a name.")
+        vector = np.zeros(self._generator.w_dim, dtype=np.float64)
+        layers: tuple[int, ...] = ()
+        for d in self._row_directions():
+            d_layers = self._layers_of(d)
+            amount = self._choice.amount(d.kind, d.name, d_layers) if d_layers else 0.0
+            if amount:
+                vector += amount * d.scale * d.vector.astype(np.float64)
+                layers = tuple(sorted(set(layers) | set(d_layers)))
+        if not np.any(vector):
+            raise ValueError("Move some direction sliders on these layers first: the saved direction is their combination.")
+        return StyleDirection(name.strip(), "user", vector.astype(np.float32), layers, float(np.linalg.norm(vector)))
+
+    def _layers_of(self, direction: StyleDirection) -> tuple[int, ...]:
+        """Your own directions keep the layers they were saved with; the others move the chosen range."""
+        return direction.layers if direction.kind == "user" else self.current_layers()
+
+    def save_user_direction(self, name: str, path: str | Path) -> bool:
+        """Save the combination as `name` in a direction file (also added under Your directions)."""
+        try:
+            direction = self.user_direction(name)
+            save_directions(path, [direction], self._model_name, self._model_sha256, self._generator.num_ws)
+        except (ValueError, FaceStudioError, OSError) as exc:
+            self.status.setText(f"Not saved: {exc}")
+            return False
+        self._directions[("user", direction.name)] = direction
+        self.status.setText(f"Saved “{direction.name}” to {Path(path).name}.")
+        self._show_rows()
+        return True
+
+    def load_user_directions(self, path: str | Path) -> bool:
+        """Add the directions of a file saved for this model (refused with a sentence for another)."""
+        g = self._generator
+        try:
+            loaded = load_directions(path, self._model_name, self._model_sha256, g.w_dim, g.num_ws)
+        except FaceStudioError as exc:
+            self.status.setText(str(exc))
+            return False
+        for d in loaded:
+            self._directions[("user", d.name)] = StyleDirection(d.name, "user", d.vector, d.layers, d.scale)
+        self.basis_combo.setCurrentIndex(self.basis_combo.findData("user"))
+        self.status.setText(f"Loaded {len(loaded)} direction(s) from {Path(path).name}: "
+                            f"{', '.join(d.name for d in loaded[:5])}.")
+        self._show_rows()
+        return True
+
+    def choose_save_direction(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save direction", "Name of the direction (e.g. what it does to a face):")
+        if not ok:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save direction", f"{name.strip() or 'direction'}.json",
+                                              "Direction files (*.json)")
+        if path:
+            self.save_user_direction(name, path if path.lower().endswith(".json") else path + ".json")
+
+    def choose_load_directions(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load directions", "", "Direction files (*.json)")
+        if path:
+            self.load_user_directions(path)
 
     def set_failed(self, text: str) -> None:
         self.status.setText(text)
@@ -226,8 +311,14 @@ class StylePanel(QWidget):
         return [d for (k, _n), d in self._directions.items() if k == kind][: len(self._rows)]
 
     def _show_rows(self) -> None:
-        layers = self.current_layers()
         directions = self._row_directions()
+        user = self.basis_combo.currentData() == "user"
+        self.group_combo.setEnabled(not user)
+        self.group_combo.setToolTip("Your directions move the layers they were saved with." if user else
+                                    "Which layers a direction moves: coarse layers change pose and face shape, "
+                                    "middle ones features, fine ones colour and texture.")
+        if user and not directions:
+            self.status.setText("No directions of your own yet: move sliders, then Save as direction..., or load a file.")
         for i, (name, slider, value) in enumerate(self._rows):
             visible = i < len(directions)
             for w in (name, slider, value):
@@ -235,9 +326,13 @@ class StylePanel(QWidget):
             if not visible:
                 continue
             d = directions[i]
-            share = self._shares.get(d.name)
+            layers = self._layers_of(d)
+            share = self._shares.get(d.name) if d.kind == "pca" else None
             name.setText(f"{d.name} \u00b7 {share:.1%}" if share is not None else d.name)
-            name.setToolTip(UNCHECKED + (f" Share of the variance of W: {share:.1%}." if share is not None else ""))
+            if d.kind == "user":
+                name.setToolTip(f"Your direction, on layers {', '.join(map(str, layers))}.")
+            else:
+                name.setToolTip(UNCHECKED + (f" Share of the variance of W: {share:.1%}." if share is not None else ""))
             amount = self._choice.amount(d.kind, d.name, layers) if layers else 0.0
             with _Blocked(slider):
                 slider.setValue(int(round(amount * SLIDER_STEPS)))
@@ -247,10 +342,12 @@ class StylePanel(QWidget):
     # ================================================================ gestures
     def _on_slider(self, row: int, ticks: int) -> None:
         directions = self._row_directions()
-        layers = self.current_layers()
-        if row >= len(directions) or not layers:
+        if row >= len(directions):
             return
         d = directions[row]
+        layers = self._layers_of(d)
+        if not layers:
+            return
         amount = ticks / SLIDER_STEPS
         self._rows[row][2].setText(f"{amount:+.2f}")
         self.amountDragged.emit(d.kind, d.name, layers, amount)

@@ -148,3 +148,63 @@ def test_your_own_direction_saves_loads_and_refuses_another_model(qtbot, open_wi
     forged.write_text(doc)
     assert not p2.load_user_directions(forged), "a file for another model must be refused"
     assert "directions only work on the model they were found on" in p2.status.text()
+
+
+def test_a_face_with_style_edits_saves_as_w_plus_and_reopens_the_same(qtbot, open_window, tmp_path):
+    w = styled_window(qtbot, open_window)
+    panel = w.style_panel
+    panel.group_checks["coarse"].setChecked(True)  # mix with seed 42's coarse layers
+    panel._rows[1][1].setValue(180)
+    settle(qtbot, w)
+    shown = w.face_view.image().copy()
+    path = tmp_path / "styled.png"
+    assert w.save_face(path, size=32)
+    assert "w+ face" in w.statusBar().currentMessage()
+
+    other = open_window(fixture("sg2_skip_32.pkl"))
+    assert other.open_face(path)
+    settle(qtbot, other)
+    assert other.session.state.style.wplus is not None and not other.latent_panel.isEnabled()
+    assert "W+ face" in other.face_label.text()
+    assert np.abs(other.face_view.image().astype(int) - shown.astype(int)).max() <= 1
+    other.style_panel._rows[0][1].setValue(100)  # a W+ face takes style edits too
+    settle(qtbot, other)
+    assert not np.array_equal(other.face_view.image(), shown)
+    other.undo()
+    other.undo()
+    other.go_to_seed(3)  # a seed starts a new z face
+    settle(qtbot, other)
+    assert other.session.state.style.wplus is None and other.latent_panel.isEnabled()
+
+
+def test_find_face_on_a_style_model_opens_the_w_plus_face_as_one_undo_step(qtbot, open_window, tmp_path):
+    from PIL import Image
+
+    from facestudio.latent.projection import ProjectionSettings
+
+    w = styled_window(qtbot, open_window)
+    steps = len(w.session.history)
+    photo = tmp_path / "me.png"
+    Image.fromarray(np.full((40, 40, 3), 120, np.uint8)).save(photo)
+    dialog = w.open_projection(photo)
+    quick = ProjectionSettings(steps=6, restarts=1, candidates=4, report_every=3, resolution=32)
+    dialog.base_settings = quick
+    dialog.steps_spin.setValue(quick.steps)
+    dialog.restarts_spin.setValue(quick.restarts)
+    with qtbot.waitSignal(dialog.projectionFinished, timeout=120000):
+        dialog.start_button.click()
+    found = dialog.result.latent.copy()
+    g = w.bundle.viewing_generator
+    assert found.shape == (g.num_ws, g.w_dim)  # W then W+
+    saved = tmp_path / "found.png"
+    assert dialog.save(saved)
+    dialog.open_button.click()
+    settle(qtbot, w)
+    assert np.array_equal(w.session.state.style.wplus, found) and len(w.session.history) == steps + 1
+    assert np.array_equal(w.face_view.image(), w.renderer.render_ws(found)[0])
+    w.undo()
+    settle(qtbot, w)
+    assert w.session.state.style.wplus is None
+    assert w.open_face(saved)  # the dialog's face PNG opens as the same W+ face
+    settle(qtbot, w)
+    assert np.array_equal(w.session.state.style.wplus, found)

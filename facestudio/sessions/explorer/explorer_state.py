@@ -69,16 +69,31 @@ class StyleChoice:
     mix_seed: int | None = None
     mix_layers: tuple[int, ...] = ()
     cutoff: int | None = None
+    # A face that lives in W+ (found from a photo, opened from a w/w+ face PNG): its (num_ws, w_dim)
+    # styles replace the z face's; truncation still applies. None: the face is its z.
+    wplus: np.ndarray | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        if self.wplus is not None:
+            object.__setattr__(self, "wplus", _frozen(self.wplus))
         cleaned = tuple(sorted((str(k), str(n), tuple(sorted(int(i) for i in layers)), float(a))
                                for k, n, layers, a in self.amounts if a != 0.0 and layers))
         object.__setattr__(self, "amounts", cleaned)
         object.__setattr__(self, "mix_layers", tuple(sorted(int(i) for i in self.mix_layers)))
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StyleChoice):
+            return NotImplemented
+        same_w = (self.wplus is None) == (other.wplus is None) and (self.wplus is None or np.array_equal(self.wplus, other.wplus))
+        return same_w and (self.amounts, self.mix_seed, self.mix_layers, self.cutoff) == (
+            other.amounts, other.mix_seed, other.mix_layers, other.cutoff)
+
+    __hash__ = None  # type: ignore[assignment]
+
     @property
     def is_empty(self) -> bool:
-        return not self.amounts and (self.mix_seed is None or not self.mix_layers) and self.cutoff is None
+        return (not self.amounts and (self.mix_seed is None or not self.mix_layers) and self.cutoff is None
+                and self.wplus is None)
 
     def amount(self, kind: str, name: str, layers: tuple[int, ...]) -> float:
         layers = tuple(sorted(layers))
@@ -253,6 +268,15 @@ class ExplorerSession:
         """A style direction on `layers` (live, like a direction slider; commit to record)."""
         return self._live(replace(self._state, style=self._state.style.with_amount(kind, name, layers, value)))
 
+    def show_wplus(self, ws: np.ndarray, *, psi: float | None = None) -> FaceState:
+        """A face that lives in W+ (num_ws, w_dim), as one undo step; style edits start afresh on it."""
+        ws = np.asarray(ws, dtype=np.float32)
+        if ws.ndim != 2 or not np.all(np.isfinite(ws)):
+            raise LatentSizeError(f"A W+ face needs a finite (layers, w_dim) array, not shape {ws.shape}.")
+        s = self._state
+        return self._set(FaceState(base=s.base, origin=s.base, seed=None, psi=s.psi if psi is None else _clamp_psi(psi),
+                                   style=StyleChoice(wplus=ws)))
+
     def set_style(self, style: StyleChoice) -> FaceState:
         """New W+ edits (style mixing, cutoff, cleared directions) as one undo step."""
         return self._set(replace(self._state, style=style))
@@ -299,7 +323,7 @@ class ExplorerSession:
             idx = sorted(self.locked)
             z[idx] = s.base[idx]
         return self._set(FaceState(base=z, origin=z, seed=seed if not self.locked else None, psi=s.psi, amounts=s.amounts,
-                                   style=s.style))
+                                   style=replace(s.style, wplus=None)))
 
     def step_seed(self, delta: int) -> FaceState:
         return self.go_to_seed((self.last_seed + delta) % (MAX_SEED + 1))
@@ -337,7 +361,8 @@ class ExplorerSession:
             raise ValueError(f"latent of shape {z.shape} does not fit a model with nz={self.nz}")
         s = self._state
         return self._set(FaceState(base=z, origin=z, seed=seed, psi=s.psi if psi is None else _clamp_psi(psi),
-                                   amounts=s.amounts if keep_amounts else (), style=s.style if keep_amounts else StyleChoice()))
+                                   amounts=s.amounts if keep_amounts else (),
+                                   style=replace(s.style, wplus=None) if keep_amounts else StyleChoice()))
 
     def set_face_with_amounts(self, latent: np.ndarray, amounts: Mapping[DirectionKey, float], *,
                               psi: float | None = None) -> FaceState:

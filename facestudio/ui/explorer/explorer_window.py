@@ -189,7 +189,8 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
         donor = latent_for_seed(choice.mix_seed, g.z_dim) if choice.mix_seed is not None else None
         return StyleEdit.build(g.num_ws, g.w_dim, moves_from_amounts(self.style_panel.directions(), fits), donor=donor,
                                mix_layers=[i for i in choice.mix_layers if i < g.num_ws],
-                               cutoff=choice.cutoff if choice.cutoff is None or choice.cutoff <= g.num_ws else None)
+                               cutoff=choice.cutoff if choice.cutoff is None or choice.cutoff <= g.num_ws else None,
+                               base_ws=choice.wplus if choice.wplus is not None and choice.wplus.shape == (g.num_ws, g.w_dim) else None)
 
     def _on_realism(self, token: int, value: object) -> None:
         if token < self._model_floor or self._closed:
@@ -285,6 +286,10 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
         s = self.session
         state = s.state
         self.latent_panel.set_latent(state.base, state.origin, s.locked)
+        in_wplus = state.style.wplus is not None
+        self.latent_panel.setEnabled(not in_wplus)
+        self.latent_panel.setToolTip("This face lives in W+ (found from a photo or opened from a w/w+ face PNG): "
+                                     "edit it in the Style tab; a seed or Randomise starts a new face." if in_wplus else "")
         self.directions_panel.set_amounts(state.amount_map())
         self.seed_box.show_seed(state.seed, s.last_seed)
         self.psi_slider.blockSignals(True)
@@ -297,13 +302,13 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
 
     def _update_face_label(self) -> None:
         state = self.session.state
-        origin = f"seed {state.seed}" if state.seed is not None else "custom face"
+        origin = f"seed {state.seed}" if state.seed is not None else ("W+ face" if state.style.wplus is not None else "custom face")
         parts = [origin]
         if state.edited:
             parts.append("edited")
         if state.amounts:
             parts.append(f"{len(state.amounts)} direction(s)")
-        if not state.style.is_empty:
+        if state.style.amounts or state.style.mix_layers or state.style.cutoff is not None:
             parts.append("style edits")
         parts.append(f"psi {state.psi:.2f}")
         self.face_label.setText("  |  ".join(parts) + "   ")

@@ -15,6 +15,10 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from facestudio.errors import FaceStudioError
+from facestudio.latent.spaces import StyleLatent
+from facestudio.render.face_files import face_for_model
+from facestudio.render.face_files import save_face as save_style_face
+from facestudio.render.style_face import face_styles
 from facestudio.render.face_png import latent_from_text, latent_to_text, read_face_png, save_face_png
 from facestudio.sessions.explorer.gallery_store import default_title
 from facestudio.ui.explorer.projection_dialog import ProjectionDialog
@@ -43,7 +47,15 @@ class FaceActions:
     def save_face(self, path: str | Path, size: int | None = None) -> bool:
         """Write the face as a PNG with its latent, model id and settings embedded."""
         size = size if size is not None else (self.prefs.export_size or self.bundle.config.image_size)
+        edit = self._style_edit()
         try:
+            if edit is not None and not edit.is_plain:  # style edits: the face's styles, as a w+ face
+                styles = face_styles(self.bundle.viewing_generator, self.session.effective_latent(), self.session.state.psi, edit)
+                save_style_face(Path(path), self.current_image(), StyleLatent("w+", styles), self.bundle,
+                                truncation=1.0, size=size)  # truncation is already in the styles
+                self.statusBar().showMessage(f"Saved {Path(path).name} ({size} x {size} px, a w+ face: "
+                                             "it keeps the style edits).", 5000)
+                return True
             save_face_png(Path(path), self.current_image(), self.session.effective_latent(),
                           model_name=self.bundle.name, model_sha256=self.bundle.sha256,
                           truncation=self.session.state.psi, directions=self._direction_record(), size=size,
@@ -67,6 +79,8 @@ class FaceActions:
 
     def _apply_record(self, record, where: str) -> bool:
         """Show a face read from a file, if it fits the model (warn when it was made by another)."""
+        if record.space != "z":
+            return self._apply_style_record(record, where)
         try:
             latent = self.session.check_latent(record.latent, where)
         except FaceStudioError as exc:
@@ -80,6 +94,25 @@ class FaceActions:
         else:
             self.banner.dismiss()
             self.statusBar().showMessage(f"Opened the face from {where}.", 5000)
+        return True
+
+    def _apply_style_record(self, record, where: str) -> bool:
+        """A w or w+ face (saved with style edits, or found from a photo): shown as a face that lives in W+."""
+        if self.bundle.family == "dcgan":
+            self.show_error(f"{where} is a {record.space} face of a style model ({record.model_name or 'unknown'}); "
+                            "open that model to see it.")
+            return False
+        try:
+            face = face_for_model(record, self.bundle, where).latent
+        except FaceStudioError as exc:
+            self.show_error(str(exc))
+            return False
+        g = self.bundle.viewing_generator
+        ws = face.values if face.space == "w+" else np.repeat(face.values[None], g.num_ws, axis=0)
+        self.session.show_wplus(ws, psi=record.truncation)
+        self.banner.dismiss()
+        self.statusBar().showMessage(f"Opened the {record.space} face from {where}: edit it in the Style tab "
+                                     "(a seed starts a new face).", 6000)
         return True
 
     def open_face(self, path: str | Path) -> bool:
@@ -207,7 +240,14 @@ class FaceActions:
     def _open_found_face(self, latent: np.ndarray) -> None:
         """"Open in explorer": the found face becomes the current one as one undo step, and
         the dialog closes so the explorer (and its Ctrl+Z) is in front again."""
-        if not self.show_latent(latent, 1.0):
+        latent = np.asarray(latent, dtype=np.float32)
+        if latent.ndim == 2:  # a style model's face, found in W then W+
+            try:
+                self.session.show_wplus(latent, psi=1.0)
+            except FaceStudioError as exc:
+                self.show_error(str(exc))
+                return
+        elif not self.show_latent(latent, 1.0):
             return
         if self._projection is not None:
             self._projection.close()

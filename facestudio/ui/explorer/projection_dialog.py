@@ -42,7 +42,7 @@ PHOTO_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff)"
 class ProjectionDialog(QDialog):
     """Modeless dialog; `bundle` is the model whose latent space is searched."""
 
-    latentChosen = Signal(object)  # (nz,) float32: "Open in explorer"
+    latentChosen = Signal(object)  # (nz,) float32, or (num_ws, w_dim) for a style model: "Open in explorer"
     progressed = Signal(object)  # ProjectionProgress (also drives the views)
     projectionFinished = Signal(object)  # ProjectionResult (cancelled=True when stopped early)
     projectionFailed = Signal(str)
@@ -54,7 +54,7 @@ class ProjectionDialog(QDialog):
         self.setWindowTitle("Find a face from a photo")
         self.bundle = bundle
         # The explorer edits z faces until the W / W+ panels arrive, so the dialog asks for a z.
-        self.base_settings = settings or ProjectionSettings(latent_space="z")
+        self.base_settings = settings or ProjectionSettings()  # z for DCGAN models, W then W+ for style models
         self.start_folder = Path(start_folder) if start_folder else Path.home()
         self.target: np.ndarray | None = None
         self.photo_path: Path | None = None
@@ -227,7 +227,8 @@ class ProjectionDialog(QDialog):
             return False
         try:
             save_face_png(Path(path), self.result.image, self.result.latent, model_name=self.bundle.name,
-                          model_sha256=self.bundle.sha256, truncation=1.0, size=size)
+                          model_sha256=self.bundle.sha256, truncation=1.0, size=size,
+                          space="w+" if self.result.latent.ndim == 2 else "z")
         except FaceStudioError as exc:
             self.banner.show_message(str(exc), "error")
             return False

@@ -86,3 +86,23 @@ def test_a_model_of_another_latent_size_drops_the_keys(morph):
 
 def test_key_labels():
     assert [key_label(i) for i in (0, 1, 25, 26)] == ["A", "B", "Z", "27"]
+
+
+def test_a_w_plus_key_puts_the_path_in_w_plus():
+    shape = (3, NZ)
+    m = MorphSession(NZ)
+    with pytest.raises(MorphInputError):
+        m.add(np.ones(shape, np.float32), "styled face")  # no style model yet
+    m.set_style_space(shape, lambda z: np.repeat(z[None] * 2.0, 3, axis=0))  # a stand-in mapping
+    m.add(z(1), "seed 1")
+    assert not m.in_wplus and m.path().shape == (1, NZ)
+    key = np.arange(3 * NZ, dtype=np.float32).reshape(shape)
+    m.add(key, "styled face")
+    m.set_settings(frames_per_segment=4, interpolation="slerp")  # spherical only applies in Z
+    path = m.path()
+    assert m.in_wplus and path.shape == (5, 3, NZ)
+    np.testing.assert_allclose(path[0], np.repeat(z(1)[None] * 2.0, 3, axis=0), rtol=1e-6)
+    np.testing.assert_allclose(path[4], key)
+    np.testing.assert_allclose(path[2], (path[0] + path[4]) / 2, rtol=1e-5, atol=1e-5)  # straight in W+
+    m.set_style_space((4, NZ), lambda z: np.repeat(z[None], 4, axis=0))  # another style model: W+ keys go
+    assert len(m) == 0

@@ -208,3 +208,28 @@ def test_find_face_on_a_style_model_opens_the_w_plus_face_as_one_undo_step(qtbot
     assert w.open_face(saved)  # the dialog's face PNG opens as the same W+ face
     settle(qtbot, w)
     assert np.array_equal(w.session.state.style.wplus, found)
+
+
+def test_the_morph_studio_takes_a_styled_face_and_exports_it(qtbot, open_window, tmp_path):
+    w = styled_window(qtbot, open_window)
+    panel = w.morph_panel
+    panel.add_seed(5)
+    w.style_panel.group_checks["coarse"].setChecked(True)
+    settle(qtbot, w)
+    assert panel.add_current_face()  # the face with its style edits: a W+ key
+    g = w.bundle.viewing_generator
+    panel.frames_spin.setValue(6)
+    qtbot.waitUntil(lambda: panel.frame_count() == 7 and panel.rendered_count() == 7, timeout=30000)
+    assert panel.morph.in_wplus and panel.path_latents().shape == (7, g.num_ws, g.w_dim)
+    assert np.array_equal(panel.frame_image(6), w.face_view.image())  # the last frame is the styled face
+    out = tmp_path / "m.gif"
+    with qtbot.waitSignal(panel.exportFinished, timeout=60000):
+        assert panel.export_to(out, "gif", size=64)
+    from PIL import Image
+
+    with Image.open(out) as im:
+        assert im.size == (64, 64) and im.n_frames >= 7
+    panel.set_frame(3)
+    panel.send_frame_to_explorer()  # a W+ frame comes back as a W+ face
+    settle(qtbot, w)
+    assert np.array_equal(w.session.state.style.wplus, panel.frame_latent(3))

@@ -5,6 +5,11 @@ The views keep no faces of their own: the keyframe list shows the session's keys
 list item holds only the key's id), and every change the person makes (add, reorder by
 drag, remove, a path setting) is one session call, after which the session tells the
 views that the path changed. `path()` is the morph's latents, one row per frame.
+
+Style models also take W+ keys (a face with style edits, a W+ face found from a photo):
+as soon as one key is W+, the path runs straight in W+ (every layer its own line; z keys
+mapped and truncated by the model's `to_wplus`, given with `set_style_space`), and its
+frames are (num_ws, w_dim) styles drawn as they are. All-z paths stay spherical in Z.
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ class MorphSession:
 
     def __init__(self, nz: int | None = None, settings: PathSettings | None = None) -> None:
         self.nz = nz
+        self.style_shape: tuple[int, int] | None = None  # (num_ws, w_dim) of a style model
+        self._to_wplus: Callable[[np.ndarray], np.ndarray] | None = None
         self.settings = settings or PathSettings()
         self._keys: list[Keyframe] = []
         self._ids = count(1)
@@ -99,11 +106,28 @@ class MorphSession:
     def index_of(self, key_id: int) -> int:
         return next(i for i, k in enumerate(self._keys) if k.id == key_id)
 
+    @property
+    def in_wplus(self) -> bool:
+        """True when a key is a W+ face: the path's frames are (num_ws, w_dim) styles."""
+        return any(k.latent.ndim == 2 for k in self._keys)
+
     def path(self) -> np.ndarray:
-        """The morph's latents (F, nz) float32: none without keys, the one face for one key."""
+        """The morph's latents: (F, nz) z faces, or (F, num_ws, w_dim) styles when a key is W+;
+        none without keys, the one face for one key."""
         if not self._keys:
             return np.zeros((0, self.nz or 0), dtype=np.float32)
         keys = [k.latent for k in self._keys]
+        if self.in_wplus:
+            if self._to_wplus is None:
+                raise MorphInputError("W+ keys need a style model's mapping (set_style_space).")
+            shape = keys[next(i for i, k in enumerate(keys) if k.ndim == 2)].shape
+            flat = [(k if k.ndim == 2 else self._to_wplus(k)).reshape(-1) for k in keys]
+            if len(flat) == 1:
+                return flat[0].reshape((1,) + shape).astype(np.float32)
+            s = self.settings
+            frames = keyframe_path(flat, frames_per_segment=s.frames_per_segment, mode="lerp", easing=s.easing,
+                                   loop=s.loop)
+            return frames.reshape((len(frames),) + shape).astype(np.float32)
         if len(keys) == 1:
             return np.stack(keys).astype(np.float32)
         s = self.settings
@@ -120,7 +144,9 @@ class MorphSession:
         if self.nz is None:
             raise MorphInputError("Open a model before adding faces to the morph.")
         z = np.asarray(latent)
-        if z.ndim != 1 or z.shape[0] != self.nz or z.dtype.kind not in "fiu":
+        if z.ndim == 2 and self.style_shape is not None and z.shape == self.style_shape and z.dtype.kind == "f":
+            pass  # a W+ face of this style model
+        elif z.ndim != 1 or z.shape[0] != self.nz or z.dtype.kind not in "fiu":
             raise MorphInputError(f"{where} holds a latent of shape {z.shape}; the open model needs {self.nz} numbers. "
                                   "Use faces made with this model.")
         z = np.array(z, dtype=np.float32, copy=True)
@@ -176,6 +202,15 @@ class MorphSession:
     def clear(self) -> None:
         self._keys = []
         self._emit(MorphChange.KEYS)
+
+    def set_style_space(self, shape: tuple[int, int] | None, to_wplus: Callable[[np.ndarray], np.ndarray] | None) -> None:
+        """A style model's (num_ws, w_dim) and its z -> truncated w+ mapping (None for DCGAN models).
+        Call before `set_latent_size`; W+ keys of another shape are dropped with the keys."""
+        changed = shape != self.style_shape
+        self.style_shape, self._to_wplus = shape, to_wplus
+        if changed and any(k.latent.ndim == 2 for k in self._keys):
+            self._keys = []
+            self._emit(MorphChange.KEYS)
 
     def set_latent_size(self, nz: int) -> bool:
         """A model of latent size `nz`; returns False (keys removed) when the size changed and keys existed."""

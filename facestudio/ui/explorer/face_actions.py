@@ -217,7 +217,28 @@ class FaceActions:
         if self.morph_panel.set_keyframes(latents):
             self._show_morph_studio()
 
+    def face_for_morph(self) -> np.ndarray | None:
+        """The face on screen for the Morph Studio: its z, or its W+ styles when it has style edits or lives in W+."""
+        if self.session is None:
+            return None
+        edit = self._style_edit()
+        if edit is not None and not edit.is_plain:
+            return face_styles(self.bundle.viewing_generator, self.session.effective_latent(), self.session.state.psi, edit)
+        return self.session.effective_latent()
+
+    def _show_morph_frame(self, latent: np.ndarray, psi: float) -> None:
+        """A morph frame sent back: a z face, or a W+ path's styles (shown as a W+ face)."""
+        latent = np.asarray(latent, dtype=np.float32)
+        if latent.ndim == 2:
+            self.session.show_wplus(latent, psi=1.0)  # the path's styles are already truncated
+        else:
+            self.show_latent(latent, psi)
+
     def _add_frame_to_gallery(self, latent, image, psi: float) -> None:
+        if np.ndim(latent) == 2:
+            self.show_error("The gallery keeps z faces; this frame of a W+ morph does not have one. "
+                            "Send it to the explorer and save it with File > Save Face (a w+ face PNG).")
+            return
         try:
             entry = self.gallery.add(image, latent, truncation=psi, model_name=self.bundle.name, model_sha256=self.bundle.sha256)
         except FaceStudioError as exc:

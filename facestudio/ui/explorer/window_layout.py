@@ -131,8 +131,8 @@ class ExplorerLayout:
         self.style_dock.hide()
 
         # The morph studio: a window of its own, hidden until asked for or sent faces.
-        self.morph_panel = MorphPanel(current_face=lambda: self.session.effective_latent() if self.session else None)
-        self.morph_panel.explorerRequested.connect(lambda z, psi: self.show_latent(z, psi))
+        self.morph_panel = MorphPanel(current_face=self.face_for_morph)
+        self.morph_panel.explorerRequested.connect(self._show_morph_frame)
         self.morph_panel.galleryRequested.connect(self._add_frame_to_gallery)
         self.morphRequested.connect(self._show_morph)
         self.morph_window = MorphWindow(self.morph_panel, self, geometry=self.prefs.morph_geometry)

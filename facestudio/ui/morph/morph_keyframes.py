@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QListWidgetItem
 from facestudio.errors import FaceStudioError
 from facestudio.latent.sampling import check_seed, latent_for_seed
 from facestudio.sessions.morph.morph_session import MorphChange, MorphInputError, key_label
+from facestudio.render.face_files import face_for_model
 from facestudio.render.face_png import read_face_png
 
 KEY_ID_ROLE = Qt.ItemDataRole.UserRole  # a keyframe list item holds only its key's id (the session holds the face)
@@ -75,7 +76,20 @@ class MorphKeyframes:
         except OSError as exc:
             self.banner.show_message(f"{path} cannot be read: {exc.strerror or exc}.", "error")
             return False
-        if not self.add_keyframe(record.latent, path.name):
+        latent = record.latent
+        if record.space != "z" and self.bundle is not None and self.bundle.family != "dcgan":
+            try:  # a w or w+ face of this style model joins as a W+ key
+                face = face_for_model(record, self.bundle, path.name).latent
+            except FaceStudioError as exc:
+                self.banner.show_message(str(exc), "error")
+                return False
+            g = self.bundle.viewing_generator
+            latent = face.values if face.space == "w+" else np.repeat(face.values[None], g.num_ws, axis=0)
+        elif record.space != "z":
+            self.banner.show_message(f"{path.name} is a {record.space} face of a style model; open that model to morph it.",
+                                     "error")
+            return False
+        if not self.add_keyframe(latent, path.name):
             return False
         if self.bundle is not None and record.model_sha256 and self.bundle.sha256 and record.model_sha256 != self.bundle.sha256:
             self.banner.show_message(f"{path.name} was made with another model ({record.model_name or 'unknown'}); "

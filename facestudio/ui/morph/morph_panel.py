@@ -31,6 +31,7 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import QListWidgetItem, QStyle, QWidget
 
+from facestudio.latent.spaces import StyleLatent, to_wplus
 from facestudio.latent.sampling import MAX_PSI
 from facestudio.sessions.morph.morph_session import MorphSession
 from facestudio.models.bundle import ModelBundle
@@ -126,6 +127,11 @@ class MorphPanel(MorphPanelLayout, MorphKeyframes, MorphExport, QWidget):
         self.renderer = renderer if renderer is not None else Renderer(bundle)
         size = bundle.config.image_size
         self.size_combo.setItemText(0, f"Model size ({size} px)")
+        if bundle.family == "dcgan":
+            self.morph.set_style_space(None, None)
+        else:  # W+ keys: z keys join a W+ path mapped and truncated with the studio's psi
+            g = bundle.viewing_generator
+            self.morph.set_style_space((g.num_ws, g.w_dim), lambda z: to_wplus(g, StyleLatent("z", z), self.psi))
         if self.morph.set_latent_size(bundle.config.nz):
             self._rebuild_path()  # same keys, new network
         else:

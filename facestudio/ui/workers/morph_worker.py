@@ -40,10 +40,17 @@ EXPORT_KINDS = ("gif", "mp4", "frames", "sheet")
 @dataclass(frozen=True)
 class StripJob:
     renderer: Renderer
-    latents: np.ndarray  # (F, nz) float32, the path's frames
+    latents: np.ndarray  # (F, nz) float32 z faces, or (F, num_ws, w_dim) styles of a W+ path
     psi: float
     token: int
     first: int = 0  # frame to render first (the playhead); the rest follow, wrapping around
+
+
+def render_frames(renderer: Renderer, latents: np.ndarray, psi: float) -> np.ndarray:
+    """Frames of a path: z faces (F, nz) with truncation, or a W+ path's styles (F, num_ws, w_dim) as they are."""
+    if latents.ndim == 3:
+        return renderer.render_ws(latents)
+    return renderer.render_batch(latents, psi=psi)
 
 
 def strip_order(count: int, first: int, batch: int = STRIP_BATCH) -> list[np.ndarray]:
@@ -108,7 +115,7 @@ class MorphWorker(QObject):
                     if self._superseded():
                         complete = False
                         break
-                    images = job.renderer.render_batch(job.latents[indices], psi=job.psi)
+                    images = render_frames(job.renderer, job.latents[indices], job.psi)
                     self.framesRendered.emit(job.token, indices, images)
                 if complete:
                     self.stripDone.emit(job.token)
@@ -120,7 +127,7 @@ class MorphWorker(QObject):
 @dataclass(frozen=True)
 class ExportJob:
     renderer: Renderer
-    latents: np.ndarray  # (F, nz) float32, in playing order
+    latents: np.ndarray  # (F, nz) float32 or (F, num_ws, w_dim) styles, in playing order
     psi: float
     target: Path  # a file (gif, mp4, sheet) or a folder (frames)
     kind: str  # one of EXPORT_KINDS
@@ -198,7 +205,7 @@ class ExportWorker(QObject):
         for start in range(0, n, STRIP_BATCH):
             if cancel.is_set():
                 return None
-            part = job.renderer.render_batch(job.latents[start:start + STRIP_BATCH], psi=job.psi)
+            part = render_frames(job.renderer, job.latents[start:start + STRIP_BATCH], job.psi)
             frames[start:start + len(part)] = resize_all(part, job.size, smooth=job.smooth)
             self.progressed.emit(job.token, start + len(part), total)
         return frames

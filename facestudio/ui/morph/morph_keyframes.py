@@ -143,6 +143,11 @@ class MorphKeyframes:
         """The session's keys or path settings changed: the key list follows, the path is rebuilt."""
         if change is MorphChange.KEYS:
             self._sync_key_list()
+            wplus = self.morph.in_wplus
+            self.mode_combo.setEnabled(not wplus)
+            self.mode_combo.setToolTip("A key is a W+ face (style edits), so the path runs straight in W+." if wplus else
+                                       "Spherical keeps every frame as vivid as the faces you picked; "
+                                       "linear passes through blander faces midway.")
         self._rebuild_path()
 
     def _sync_key_list(self) -> None:

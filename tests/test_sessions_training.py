@@ -196,3 +196,21 @@ def test_an_outright_discriminator_win_is_a_problem_in_plain_words_at_any_step()
     assert contest.level == PROBLEM and "winning outright" in contest.text and "DiffAugment on" in contest.text
     short = describe_health(step=40, d_real=0.7, d_fake=0.0, diversity=None, d_win_streak=99, d_win_steps=100)
     assert next(n for n in short if n.topic == "contest").level != PROBLEM
+
+
+def test_the_training_room_says_when_its_state_or_run_changes(tmp_path):
+    from facestudio.sessions.training.room_state import RoomChange, RoomState, TrainingRoom
+
+    room = TrainingRoom()
+    seen = []
+    room.subscribe(seen.append)
+    assert room.state is RoomState.IDLE and room.state.can_start and not room.state.can_pause
+    room.set_state("preparing")
+    assert room.state is RoomState.PREPARING and room.state.trains_here and not room.state.can_start
+    room.set_run(tmp_path)
+    room.set_run(tmp_path)  # the same run: no event
+    room.set_state(RoomState.PAUSED)
+    assert seen == [RoomChange.STATE, RoomChange.RUN, RoomChange.STATE]
+    assert room.state.can_pause and room.state.label == "Paused" and room.state == "paused"
+    with pytest.raises(ValueError):
+        room.set_state("flying")

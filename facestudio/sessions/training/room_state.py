@@ -54,3 +54,38 @@ _LABELS = {
     RoomState.STOPPING: ("Saving", "#d6b24f"), RoomState.FOLLOWING: ("Following", "#4f8fd6"),
     RoomState.FINISHED: ("Finished", "#8a8a8a"),
 }
+
+
+class RoomChange(Enum):
+    STATE = "state"  # the room moved to another RoomState
+    RUN = "run"  # the run folder shown changed (a new run, a resumed or followed one)
+
+
+class TrainingRoom:
+    """The training room's own state, free of Qt: where it is (`RoomState`) and which run it shows.
+
+    The panel changes it through `set_state` / `set_run` and subscribes to its changes: the
+    buttons, the status light and the settings lock follow `RoomChange.STATE` in one place.
+    """
+
+    def __init__(self) -> None:
+        self.state = RoomState.IDLE
+        self.run_dir = None
+        self._listeners: list = []
+
+    def subscribe(self, listener) -> None:
+        """Call `listener(change)` after every change."""
+        self._listeners.append(listener)
+
+    def _emit(self, change: RoomChange) -> None:
+        for listener in list(self._listeners):
+            listener(change)
+
+    def set_state(self, state: "RoomState | str") -> None:
+        self.state = RoomState(state)
+        self._emit(RoomChange.STATE)  # also when unchanged: the view re-reads it (e.g. a run folder appeared)
+
+    def set_run(self, run_dir) -> None:
+        if run_dir != self.run_dir:
+            self.run_dir = run_dir
+            self._emit(RoomChange.RUN)

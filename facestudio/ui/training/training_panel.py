@@ -35,7 +35,7 @@ from facestudio.app_folders import default_runs_dir
 from facestudio.ui.training.run_watcher import RunWatcher
 from facestudio.ui.workers.training_worker import TrainingRequest, TrainingThread, bundle_from_snapshot
 from facestudio.sessions.training.metric_series import MetricSeries
-from facestudio.sessions.training.room_state import RoomState
+from facestudio.sessions.training.room_state import RoomChange, RoomState, TrainingRoom
 from facestudio.sessions.training.run_progress import RunProgress
 from facestudio.ui.training.run_following import RunFollowing
 from facestudio.ui.training.training_figures import REFRESH_HZ, TrainingFigures
@@ -60,9 +60,9 @@ class TrainingPanel(TrainingPanelLayout, RunFollowing, TrainingFigures, QWidget)
         super().__init__(parent)
         self.series = MetricSeries()
         self.progress = RunProgress()
-        self._state = RoomState.IDLE
+        self.room = TrainingRoom()  # state and run shown, Qt-free; the view follows its changes
+        self.room.subscribe(self._on_room_changed)
         self._mode: str | None = None  # "app" (trained here) or "follow" (a run folder written elsewhere)
-        self._run_dir: Path | None = None
         self._watcher: RunWatcher | None = None
         self._skipped_steps: list[int] = []
         self._diversity: float | None = None
@@ -104,15 +104,32 @@ class TrainingPanel(TrainingPanelLayout, RunFollowing, TrainingFigures, QWidget)
     # ================================================================ state
     @property
     def state(self) -> RoomState:
-        return self._state
+        return self.room.state
 
     @property
     def run_dir(self) -> Path | None:
-        return self._run_dir
+        return self.room.run_dir
+
+    @property
+    def _state(self) -> RoomState:
+        return self.room.state
+
+    @property
+    def _run_dir(self) -> Path | None:
+        return self.room.run_dir
+
+    @_run_dir.setter
+    def _run_dir(self, run_dir: Path | None) -> None:
+        self.room.set_run(run_dir)
 
     def _set_state(self, state: RoomState | str) -> None:
-        state = RoomState(state)
-        self._state = state
+        self.room.set_state(state)
+
+    def _on_room_changed(self, change: RoomChange) -> None:
+        """The one place the controls follow the room's state."""
+        if change is not RoomChange.STATE:
+            return
+        state = self.room.state
         self.state_label.setText(f"<span style='color:{state.color}'>\u25cf</span> <b>{state.label}</b>")
         self.start_button.setEnabled(state.can_start)
         self.pause_button.setEnabled(state.can_pause)

@@ -289,7 +289,8 @@ class StylePanel(QWidget):
         if self._generator is not None:
             for key, check in self.group_checks.items():
                 with _Blocked(check):
-                    check.setChecked(bool(donor) and set(group_layers(self._generator, key)) <= donor)
+                    group = set(group_layers(self._generator, key))
+                    check.setChecked(bool(group) and group <= donor)
         with _Blocked(self.cutoff_spin):
             self.cutoff_spin.setValue(0 if choice.cutoff is None else choice.cutoff)
 

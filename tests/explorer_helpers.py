@@ -20,7 +20,7 @@ def save_tiny(path: Path, *, nz: int = 16, seed: int = 1, name: str = "tiny", ge
 
 def settle(qtbot, w) -> None:
     """Wait until the face on screen is the newest one asked for."""
-    qtbot.waitUntil(lambda: w._shown_token == w._token and w.face_view.image() is not None, timeout=10000)
+    qtbot.waitUntil(lambda: w._shown_token == w._token and w.face_view.image() is not None, timeout=30000)
 
 
 def shows_current_face(w) -> bool:

@@ -11,7 +11,7 @@ from facestudio.latent.spaces import StyleLatent, seed_latent, to_wplus
 from facestudio.latent.style_projection import gradient_features, loss_resolution
 from facestudio.render.renderer import Renderer
 
-FAST = dict(steps=16, restarts=2, candidates=8, learning_rate=0.1, report_every=4)
+FAST = dict(steps=16, restarts=2, candidates=8, style_learning_rate=0.1, report_every=4)
 
 
 @pytest.fixture(scope="module")

@@ -140,7 +140,7 @@ def project_style(bundle: ModelBundle, target: np.ndarray, settings: ProjectionS
         typical = float((w - loss_fn.w_avg).pow(2).sum(1).mean().sqrt()) or 1.0
         w = torch.cat([loss_fn.w_avg[None], w[:-1]]) if settings.candidates > 1 else loss_fn.w_avg[None]
         # Score starts by the same total the optimiser minimises, so "best so far" compares like with like.
-        scores = torch.cat([loss_fn.image_loss(_draw(g, ws, res)) + settings.prior_weight * loss_fn.prior(ws, typical)
+        scores = torch.cat([loss_fn.image_loss(_draw(g, ws, res)) + settings.style_prior_weight * loss_fn.prior(ws, typical)
                             for ws in (part[:, None].expand(-1, num_ws, -1) for part in w.split(16))])
     best = torch.argsort(scores)[: settings.restarts]
     starts = w[best].clone()
@@ -159,7 +159,7 @@ def project_style(bundle: ModelBundle, target: np.ndarray, settings: ProjectionS
 
     report(0)
     param = starts.clone().requires_grad_(True)  # (R, w_dim) in W; (R, L, w_dim) in W+
-    optimiser = torch.optim.Adam([param], lr=settings.learning_rate, betas=(0.9, 0.999))
+    optimiser = torch.optim.Adam([param], lr=settings.style_learning_rate, betas=(0.9, 0.999))
     cancelled, step = False, 0
     best_w_stage: torch.Tensor | None = None
     with torch.enable_grad():
@@ -170,16 +170,16 @@ def project_style(bundle: ModelBundle, target: np.ndarray, settings: ProjectionS
             if step == w_steps + 1 and param.dim() == 2:  # W -> W+: every layer starts at its w
                 best_w_stage = best_ws.clone()
                 param = param.detach()[:, None].expand(-1, num_ws, -1).clone().requires_grad_(True)
-                optimiser = torch.optim.Adam([param], lr=settings.learning_rate * 0.5, betas=(0.9, 0.999))
+                optimiser = torch.optim.Adam([param], lr=settings.style_learning_rate * 0.5, betas=(0.9, 0.999))
             stage_t = (step - 1) / max(w_steps, 1) if step <= w_steps else (step - 1 - w_steps) / max(steps - w_steps, 1)
             for group in optimiser.param_groups:
-                group["lr"] = _learning_rate(settings.learning_rate if param.dim() == 2 else settings.learning_rate * 0.5, stage_t)
+                group["lr"] = _learning_rate(settings.style_learning_rate if param.dim() == 2 else settings.style_learning_rate * 0.5, stage_t)
             noise = settings.noise * typical * max(0.0, 1.0 - stage_t / 0.75) ** 2 if param.dim() == 2 else 0.0
             p = param + noise * torch.randn(param.shape, generator=gen) if noise > 0 else param
             ws = p[:, None].expand(-1, num_ws, -1) if p.dim() == 2 else p
             images = _draw(g, ws, res)
             per_sample = loss_fn.image_loss(images)
-            total = per_sample + settings.prior_weight * loss_fn.prior(ws, typical)
+            total = per_sample + settings.style_prior_weight * loss_fn.prior(ws, typical)
             (grad,) = torch.autograd.grad(total.sum(), [param])
             with torch.no_grad():
                 i = int(torch.argmin(total))

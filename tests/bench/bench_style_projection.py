@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--restarts", type=int, default=1)
     p.add_argument("--candidates", type=int, default=32)
     p.add_argument("--random", type=int, default=200)
-    p.add_argument("--lr", type=float, default=0.1, help="learning rate (W; W+ runs at half)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate in W (W+ runs at half; default: ProjectionSettings')")
     p.add_argument("--prior", type=float, default=None, help="weight of the W prior (default: ProjectionSettings')")
     p.add_argument("--w-plus-fraction", type=float, default=None, help="share of the steps in W+ (default: ProjectionSettings')")
     p.add_argument("--out", type=Path, default=Path("docs/images/projection_style.jpg"))
@@ -95,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     targets = photos(bundle, res)
     randoms = np.concatenate([draw(wplus_batch(g, [seed_latent(g, s) for s in range(a, min(a + 8, args.random))], 0.7))
                               for a in range(0, args.random, 8)])
-    extra = {k: v for k, v in (("prior_weight", args.prior), ("w_plus_fraction", args.w_plus_fraction)) if v is not None}
-    settings = ProjectionSettings(steps=args.steps, restarts=args.restarts, candidates=args.candidates, learning_rate=args.lr,
+    extra = {k: v for k, v in (("style_learning_rate", args.lr), ("style_prior_weight", args.prior),
+                                ("w_plus_fraction", args.w_plus_fraction)) if v is not None}
+    settings = ProjectionSettings(steps=args.steps, restarts=args.restarts, candidates=args.candidates,
                                   resolution=res, report_every=max(1, args.steps // 4), **extra)
     rows, tiles = [], []
     for name, target in targets:
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(row), flush=True)
     ratios = [r["ratio"] for r in rows]
     full_ratios = [r["projection_full_image_mse"] / r["nearest_random_mse"] for r in rows]
-    summary = {"model": bundle.name, "loss_resolution": res, "settings": {"lr": args.lr, **extra},
+    summary = {"model": bundle.name, "loss_resolution": res, "settings": {**extra},
                "full_image_mean_ratio": round(float(np.mean(full_ratios)), 3),
                "full_image_max_ratio": round(float(np.max(full_ratios)), 3),
                "full_image_worse_than_nearest": int(sum(r > 1 for r in full_ratios)), "photos": len(rows), "steps": args.steps,

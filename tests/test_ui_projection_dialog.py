@@ -131,3 +131,24 @@ def test_settings_come_from_the_controls(make_dialog):
     dialog.restarts_spin.setValue(12)
     s = dialog.settings()
     assert (s.steps, s.restarts) == (120, 12) and s.candidates >= 12
+
+
+def test_the_face_box_frames_the_photo_by_hand(qtbot, bundle, tmp_path):
+    from facestudio.ui.explorer.projection_dialog import ProjectionDialog
+
+    pixels = np.zeros((60, 100, 3), np.uint8)
+    pixels[10:50, 50:90] = (200, 30, 30)  # the "face": a red square right of the centre
+    path = tmp_path / "wide.png"
+    Image.fromarray(pixels).save(path)
+    dialog = ProjectionDialog(bundle, photo=path)
+    qtbot.addWidget(dialog)
+    centred = dialog.target.copy()
+    dialog.crop_edit.setText("50, 10, 40")
+    dialog._on_crop_edited()
+    framed = dialog.target
+    assert framed.mean(axis=(0, 1))[0] > 190 and not np.array_equal(framed, centred)  # all red now
+    dialog.crop_edit.setText("50, ten, 40")
+    dialog._on_crop_edited()
+    assert dialog.banner.level() == "error" and "three whole numbers" in dialog.banner.text()
+    assert np.array_equal(dialog.target, framed)  # nothing lost
+    dialog.close()

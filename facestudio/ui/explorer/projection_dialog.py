@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
+    QLineEdit,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from facestudio.errors import FaceStudioError
+from facestudio.errors import ConfigError, FaceStudioError
 from facestudio.latent.projection import ProjectionProgress, ProjectionResult, ProjectionSettings, has_perceptual_loss, load_photo
 from facestudio.models.bundle import ModelBundle
 from facestudio.render.face_png import save_face_png
@@ -95,6 +96,15 @@ class ProjectionDialog(QDialog):
         for caption, spin in (("Steps", self.steps_spin), ("Starting faces", self.restarts_spin)):
             form.addWidget(QLabel(caption))
             form.addWidget(spin)
+        # No face detector ships its weights in an installable package, so the face is framed by hand.
+        self.crop_edit = QLineEdit()
+        self.crop_edit.setPlaceholderText("left, top, side (px)")
+        self.crop_edit.setToolTip("Frame the face yourself: the square's left and top corner and its side, in pixels of "
+                                  "the photo. Empty: the largest centred square. Faces match best when they fill the "
+                                  "square with the eyes a little above the middle.")
+        self.crop_edit.editingFinished.connect(self._on_crop_edited)
+        form.addWidget(QLabel("Face box"))
+        form.addWidget(self.crop_edit)
         form.addStretch(1)
 
         perceptual = has_perceptual_loss(self.bundle)
@@ -162,10 +172,25 @@ class ProjectionDialog(QDialog):
             self.start_folder = Path(path).parent
             self.set_photo(path)
 
+    def crop_box(self) -> tuple[int, int, int] | None:
+        """The face box typed by the person (left, top, side), None when empty; ConfigError when unreadable."""
+        text = self.crop_edit.text().strip()
+        if not text:
+            return None
+        parts = [s.strip() for s in text.replace(";", ",").split(",")]
+        if len(parts) != 3 or not all(s.isdigit() for s in parts) or int(parts[2]) < 8:
+            raise ConfigError(f"The face box {text!r} must be three whole numbers: left, top, side (side at least 8 px).")
+        left, top, side = (int(s) for s in parts)
+        return left, top, side
+
+    def _on_crop_edited(self) -> None:
+        if self.photo_path is not None and not self._running:
+            self.set_photo(self.photo_path)
+
     def set_photo(self, path: str | Path) -> bool:
-        """Load a photo (safe loader, cropped to the model's size); say why when it cannot be used."""
+        """Load a photo (safe loader, cropped to the face box or the centred square); say why when it cannot be used."""
         try:
-            target = load_photo(path, self.bundle.config.image_size)
+            target = load_photo(path, self.bundle.config.image_size, self.crop_box())
         except FaceStudioError as exc:
             self.banner.show_message(str(exc), "error")
             return False

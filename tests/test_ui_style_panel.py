@@ -233,3 +233,44 @@ def test_the_morph_studio_takes_a_styled_face_and_exports_it(qtbot, open_window,
     panel.send_frame_to_explorer()  # a W+ frame comes back as a W+ face
     settle(qtbot, w)
     assert np.array_equal(w.session.state.style.wplus, panel.frame_latent(3))
+
+
+def test_the_donor_can_be_a_face_png_or_a_gallery_face_and_a_w_plus_face_keeps_its_styles(qtbot, open_window, tmp_path):
+    w = styled_window(qtbot, open_window)
+    g = w.bundle.viewing_generator
+    coarse = group_layers(g, "coarse")
+    w.go_to_seed(7)
+    settle(qtbot, w)
+    donor_png = tmp_path / "seven.png"
+    assert w.save_face(donor_png, size=32)  # a z face
+    assert w.add_to_gallery()
+    w.go_to_seed(2)
+    settle(qtbot, w)
+    assert w.set_donor_face(donor_png)  # nothing ticked: the coarse layers
+    settle(qtbot, w)
+    choice = w.session.state.style
+    assert choice.mix_layers == coarse and choice.mix_face is not None and choice.mix_seed is None
+    assert w.style_panel.donor_label.text() == "Donor: seven.png"
+    assert np.array_equal(w.face_view.image(), w.renderer.render_ws(expected_ws(w, mix=(7, coarse)))[0])
+    w.undo()
+    settle(qtbot, w)
+    ids = [e.id for e in w.gallery.entries]
+    w.gallery_panel.select_ids(ids[:1])
+    w.style_panel._layer_buttons[0].setChecked(True)  # one layer ticked: that one comes from the gallery face
+    assert w.donor_from_gallery()
+    settle(qtbot, w)
+    choice = w.session.state.style
+    assert choice.mix_label.startswith("gallery face") and choice.mix_layers == (0,)
+    assert np.array_equal(w.face_view.image(), w.renderer.render_ws(expected_ws(w, mix=(7, (0,))))[0])
+    w.gallery_panel.select_ids([])
+    assert not w.donor_from_gallery()  # nothing selected: a hint, no change
+
+    # a W+ face: mixing, cutoff and resets keep the face it is
+    found = expected_ws(w) + 0.05
+    w.session.show_wplus(found, psi=1.0)
+    settle(qtbot, w)
+    w.style_panel.group_checks["middle"].setChecked(True)
+    w.style_panel.cutoff_spin.setValue(2)
+    w.style_panel.reset_directions_button.click()
+    settle(qtbot, w)
+    assert np.array_equal(w.session.state.style.wplus, found.astype(np.float32))

@@ -27,16 +27,18 @@ class StyleEdit:
     mix_layers: tuple[int, ...] = ()
     cutoff: int | None = None
     base_ws: np.ndarray | None = None  # a face that lives in W+ (num_ws, w_dim): used instead of the z face's styles
+    donor_ws: np.ndarray | None = None  # a donor face's final styles (num_ws, w_dim), instead of the donor z
 
     @property
     def is_plain(self) -> bool:
         """Nothing beyond z and truncation: the ordinary render path draws it."""
-        return (self.offsets is None and (self.donor is None or not self.mix_layers) and self.cutoff is None
-                and self.base_ws is None)
+        return (self.offsets is None and ((self.donor is None and self.donor_ws is None) or not self.mix_layers)
+                and self.cutoff is None and self.base_ws is None)
 
     @staticmethod
     def build(num_ws: int, w_dim: int, moves: Iterable[tuple[StyleDirection, float]], *, donor: np.ndarray | None = None,
-              mix_layers: Iterable[int] = (), cutoff: int | None = None, base_ws: np.ndarray | None = None) -> "StyleEdit":
+              mix_layers: Iterable[int] = (), cutoff: int | None = None, base_ws: np.ndarray | None = None,
+              donor_ws: np.ndarray | None = None) -> "StyleEdit":
         """The edit of `moves` ((direction, amount in steps) pairs), a donor and a cutoff."""
         offsets = np.zeros((num_ws, w_dim), dtype=np.float32)
         moved = False
@@ -48,17 +50,21 @@ class StyleEdit:
         layers = tuple(sorted(int(i) for i in mix_layers))
         if any(not 0 <= i < num_ws for i in layers):
             raise ValueError(f"Mixed layers {layers} are outside 0..{num_ws - 1}.")
-        if base_ws is not None and np.shape(base_ws) != (num_ws, w_dim):
-            raise ValueError(f"A W+ face of shape {np.shape(base_ws)} does not fit this model's ({num_ws}, {w_dim}).")
+        for ws in (base_ws, donor_ws):
+            if ws is not None and np.shape(ws) != (num_ws, w_dim):
+                raise ValueError(f"A W+ face of shape {np.shape(ws)} does not fit this model's ({num_ws}, {w_dim}).")
         return StyleEdit(offsets if moved else None, None if donor is None else np.array(donor, dtype=np.float32),
-                         layers, cutoff, None if base_ws is None else np.array(base_ws, dtype=np.float32))
+                         layers, cutoff, None if base_ws is None else np.array(base_ws, dtype=np.float32),
+                         None if donor_ws is None else np.array(donor_ws, dtype=np.float32))
 
 
 def face_styles(generator: TwoStageGenerator, z: np.ndarray, psi: float, edit: StyleEdit) -> np.ndarray:
     """(num_ws, w_dim) float32 styles of the face: truncated w+ of `z`, the donor's layers, the offsets."""
     face = StyleLatent("z", np.asarray(z, dtype=np.float32)) if edit.base_ws is None else StyleLatent("w+", edit.base_ws)
     ws = to_wplus(generator, face, psi, edit.cutoff)
-    if edit.donor is not None and edit.mix_layers:
+    if edit.donor_ws is not None and edit.mix_layers:
+        ws[list(edit.mix_layers)] = edit.donor_ws[list(edit.mix_layers)]
+    elif edit.donor is not None and edit.mix_layers:
         donor = to_wplus(generator, StyleLatent("z", edit.donor), psi, edit.cutoff)
         ws[list(edit.mix_layers)] = donor[list(edit.mix_layers)]
     if edit.offsets is not None:

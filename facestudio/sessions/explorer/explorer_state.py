@@ -72,10 +72,15 @@ class StyleChoice:
     # A face that lives in W+ (found from a photo, opened from a w/w+ face PNG): its (num_ws, w_dim)
     # styles replace the z face's; truncation still applies. None: the face is its z.
     wplus: np.ndarray | None = field(default=None, compare=False)
+    # A donor that is a face rather than a seed (a face PNG, a gallery face): its final (num_ws, w_dim)
+    # styles, used instead of `mix_seed`; `mix_label` names it for the person.
+    mix_face: np.ndarray | None = field(default=None, compare=False)
+    mix_label: str = ""
 
     def __post_init__(self) -> None:
-        if self.wplus is not None:
-            object.__setattr__(self, "wplus", _frozen(self.wplus))
+        for name in ("wplus", "mix_face"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _frozen(getattr(self, name)))
         cleaned = tuple(sorted((str(k), str(n), tuple(sorted(int(i) for i in layers)), float(a))
                                for k, n, layers, a in self.amounts if a != 0.0 and layers))
         object.__setattr__(self, "amounts", cleaned)
@@ -84,16 +89,23 @@ class StyleChoice:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, StyleChoice):
             return NotImplemented
-        same_w = (self.wplus is None) == (other.wplus is None) and (self.wplus is None or np.array_equal(self.wplus, other.wplus))
-        return same_w and (self.amounts, self.mix_seed, self.mix_layers, self.cutoff) == (
-            other.amounts, other.mix_seed, other.mix_layers, other.cutoff)
+        def same(a, b) -> bool:
+            return (a is None) == (b is None) and (a is None or np.array_equal(a, b))
+
+        return same(self.wplus, other.wplus) and same(self.mix_face, other.mix_face) and (
+            self.amounts, self.mix_seed, self.mix_layers, self.cutoff, self.mix_label) == (
+            other.amounts, other.mix_seed, other.mix_layers, other.cutoff, other.mix_label)
 
     __hash__ = None  # type: ignore[assignment]
 
     @property
     def is_empty(self) -> bool:
-        return (not self.amounts and (self.mix_seed is None or not self.mix_layers) and self.cutoff is None
-                and self.wplus is None)
+        return (not self.amounts and not self.mixes and self.cutoff is None and self.wplus is None)
+
+    @property
+    def mixes(self) -> bool:
+        """True when some layers come from a donor (a seed or a face)."""
+        return bool(self.mix_layers) and (self.mix_seed is not None or self.mix_face is not None)
 
     def amount(self, kind: str, name: str, layers: tuple[int, ...]) -> float:
         layers = tuple(sorted(layers))

@@ -15,7 +15,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from facestudio.errors import FaceStudioError
-from facestudio.latent.spaces import StyleLatent
+from facestudio.latent.spaces import StyleLatent, to_wplus
 from facestudio.render.face_files import face_for_model
 from facestudio.render.face_files import save_face as save_style_face
 from facestudio.render.style_face import face_styles
@@ -216,6 +216,55 @@ class FaceActions:
     def _show_morph(self, latents: list) -> None:
         if self.morph_panel.set_keyframes(latents):
             self._show_morph_studio()
+
+    # ================================================================ style-mixing donors
+    def _record_styles(self, record, where: str) -> np.ndarray | None:
+        """A face file's final W+ styles for the open style model (its own truncation applied), or None
+        after saying why it cannot be a donor."""
+        if self.bundle is None or self.bundle.family == "dcgan":
+            return None
+        try:
+            face = face_for_model(record, self.bundle, where).latent
+            return to_wplus(self.bundle.viewing_generator, face, record.truncation)
+        except (FaceStudioError, ValueError) as exc:
+            self.show_error(f"{where} cannot be the donor: {exc}")
+            return None
+
+    def set_donor_face(self, path: str | Path) -> bool:
+        """A face PNG as the style-mixing donor."""
+        try:
+            record = read_face_png(Path(path))
+        except (FaceStudioError, OSError) as exc:
+            self.show_error(f"{Path(path).name} cannot be read: {exc}")
+            return False
+        styles = self._record_styles(record, Path(path).name)
+        if styles is None:
+            return False
+        self.style_panel.set_donor_face(styles, Path(path).name)
+        return True
+
+    def choose_donor_face(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Donor face", str(self.prefs.last_dir or Path.home()), "Face PNG (*.png)")
+        if path:
+            self.set_donor_face(path)
+
+    def donor_from_gallery(self) -> bool:
+        """The face selected in the gallery as the style-mixing donor."""
+        ids = self.gallery_panel.selected_ids()
+        if len(ids) != 1:
+            self.gallery_dock.show()
+            self.statusBar().showMessage("Select one face in the gallery to take its layers.", 5000)
+            return False
+        try:
+            entry, record = self.gallery.get(ids[0]), self.gallery.load_face(ids[0])
+        except (FaceStudioError, KeyError, OSError) as exc:
+            self.show_error(f"This gallery face cannot be read ({exc}).")
+            return False
+        styles = self._record_styles(record, f"gallery face \u201c{entry.title}\u201d")
+        if styles is None:
+            return False
+        self.style_panel.set_donor_face(styles, f"gallery face \u201c{entry.title}\u201d")
+        return True
 
     def face_for_morph(self) -> np.ndarray | None:
         """The face on screen for the Morph Studio: its z, or its W+ styles when it has style edits or lives in W+."""

@@ -15,6 +15,7 @@ gestures as signals; the window turns each into one session call (undoable like 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,8 @@ class StylePanel(QWidget):
     amountDragged = Signal(str, str, object, float)  # kind, name, layers (tuple), amount
     amountReleased = Signal()
     styleChosen = Signal(object)  # a new StyleChoice (mixing, cutoff, reset): one undo step
+    donorFileRequested = Signal()  # "a face PNG as donor": the window reads it
+    donorGalleryRequested = Signal()  # "the selected gallery face as donor"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,8 +105,7 @@ class StylePanel(QWidget):
             grid.addWidget(value, 3 + i, 2)
             self._rows.append((name, slider, value))
         self.reset_directions_button = QPushButton("Reset directions")
-        self.reset_directions_button.clicked.connect(lambda: self.styleChosen.emit(
-            StyleChoice((), self._choice.mix_seed, self._choice.mix_layers, self._choice.cutoff)))
+        self.reset_directions_button.clicked.connect(lambda: self.styleChosen.emit(replace(self._choice, amounts=())))
         grid.addWidget(self.reset_directions_button, 13, 0, 1, 3)
         files = QHBoxLayout()
         self.save_direction_button = QPushButton("Save as direction...")
@@ -131,6 +133,20 @@ class StylePanel(QWidget):
         self.donor_spin.setToolTip("The face whose layers are taken")
         donor_row.addWidget(self.donor_spin, 1)
         mix.addLayout(donor_row)
+        face_row = QHBoxLayout()
+        from_png = QPushButton("Face PNG...")
+        from_png.setToolTip("Take the layers from a face saved as a PNG (z, w or w+ face of this model)")
+        from_png.clicked.connect(self.donorFileRequested)
+        from_gallery = QPushButton("Gallery face")
+        from_gallery.setToolTip("Take the layers from the face selected in the gallery")
+        from_gallery.clicked.connect(self.donorGalleryRequested)
+        face_row.addWidget(QLabel("or"))
+        face_row.addWidget(from_png)
+        face_row.addWidget(from_gallery)
+        mix.addLayout(face_row)
+        self.donor_label = QLabel()
+        self.donor_label.setObjectName("Hint")
+        mix.addWidget(self.donor_label)
         groups_row = QHBoxLayout()
         self.group_checks: dict[str, QCheckBox] = {}
         for key, label in (("coarse", "Coarse"), ("middle", "Middle"), ("fine", "Fine")):
@@ -143,9 +159,10 @@ class StylePanel(QWidget):
         self.layer_row = QHBoxLayout()
         self.layer_row.setSpacing(2)
         mix.addLayout(self.layer_row)
-        self.donor_spin.valueChanged.connect(lambda _v: self._emit_mix())
+        self.donor_spin.valueChanged.connect(lambda _v: self._emit_mix(from_seed=True))
         clear_mix = QPushButton("No mixing")
-        clear_mix.clicked.connect(lambda: self._emit_mix(layers=()))
+        clear_mix.clicked.connect(lambda: self.styleChosen.emit(replace(self._choice, mix_layers=(), mix_face=None,
+                                                                        mix_label="", mix_seed=None)))
         mix.addWidget(clear_mix)
         layout.addWidget(mixing)
 
@@ -279,10 +296,12 @@ class StylePanel(QWidget):
         """Make every control show `choice` (after undo, a new face, a new model)."""
         self._choice = choice
         self._show_rows()
-        donor = set(choice.mix_layers) if choice.mix_seed is not None else set()
+        donor = set(choice.mix_layers) if choice.mixes else set()
         with _Blocked(self.donor_spin):
             if choice.mix_seed is not None:
                 self.donor_spin.setValue(choice.mix_seed)
+        self.donor_label.setText(f"Donor: {choice.mix_label}" if choice.mix_face is not None
+                                 else f"Donor: seed {self.donor_spin.value()}")
         for i, button in enumerate(self._layer_buttons):
             with _Blocked(button):
                 button.setChecked(i in donor)
@@ -367,15 +386,25 @@ class StylePanel(QWidget):
                 self._layer_buttons[i].setChecked(on)
         self._emit_mix()
 
-    def _emit_mix(self, layers: tuple[int, ...] | None = None) -> None:
+    def _emit_mix(self, layers: tuple[int, ...] | None = None, from_seed: bool = False) -> None:
+        """Ask for the layers ticked now (or `layers`) from the donor: the seed box's seed, or the donor
+        face already chosen (`from_seed`: the seed box changed, so the seed is the donor again)."""
         if layers is None:
             layers = tuple(i for i, b in enumerate(self._layer_buttons) if b.isChecked())
         c = self._choice
-        self.styleChosen.emit(StyleChoice(c.amounts, self.donor_spin.value() if layers else None, layers, c.cutoff))
+        if from_seed or c.mix_face is None:
+            c = replace(c, mix_face=None, mix_label="", mix_seed=self.donor_spin.value())
+        self.styleChosen.emit(replace(c, mix_layers=tuple(layers)))
+
+    def set_donor_face(self, styles, label: str) -> None:
+        """A face (its final W+ styles) as the donor; the ticked layers (coarse when none) come from it."""
+        layers = tuple(i for i, b in enumerate(self._layer_buttons) if b.isChecked())
+        if not layers and self._generator is not None:
+            layers = group_layers(self._generator, "coarse")
+        self.styleChosen.emit(replace(self._choice, mix_face=styles, mix_label=label, mix_seed=None, mix_layers=layers))
 
     def _on_cutoff(self, value: int) -> None:
-        c = self._choice
-        self.styleChosen.emit(StyleChoice(c.amounts, c.mix_seed, c.mix_layers, None if value == 0 else int(value)))
+        self.styleChosen.emit(replace(self._choice, cutoff=None if value == 0 else int(value)))
 
 
 class _Blocked:

@@ -122,6 +122,8 @@ class ExplorerLayout:
         self.style_panel.amountDragged.connect(self._on_style_dragged)
         self.style_panel.amountReleased.connect(self._on_style_released)
         self.style_panel.styleChosen.connect(self._on_style_chosen)
+        self.style_panel.donorFileRequested.connect(self.choose_donor_face)
+        self.style_panel.donorGalleryRequested.connect(self.donor_from_gallery)
         style_scroll = QScrollArea()
         style_scroll.setWidget(self.style_panel)
         style_scroll.setWidgetResizable(True)

@@ -274,3 +274,21 @@ def test_the_donor_can_be_a_face_png_or_a_gallery_face_and_a_w_plus_face_keeps_i
     w.style_panel.reset_directions_button.click()
     settle(qtbot, w)
     assert np.array_equal(w.session.state.style.wplus, found.astype(np.float32))
+
+
+def test_a_styled_face_in_the_gallery_comes_back_styled_and_morphs_as_a_w_plus_key(qtbot, open_window):
+    w = styled_window(qtbot, open_window)
+    w.style_panel.group_checks["coarse"].setChecked(True)
+    settle(qtbot, w)
+    styled = w.face_view.image().copy()
+    assert w.add_to_gallery()
+    w.go_to_seed(4)
+    assert w.add_to_gallery()  # a plain z face
+    settle(qtbot, w)
+    styled_id, plain_id = [e.id for e in w.gallery.entries][1], [e.id for e in w.gallery.entries][0]
+    assert w.restore_from_gallery(styled_id)
+    settle(qtbot, w)
+    assert w.session.state.style.wplus is not None
+    assert np.abs(w.face_view.image().astype(int) - styled.astype(int)).max() <= 1
+    assert w.send_to_morph([plain_id, styled_id])
+    assert w.morph_panel.morph.in_wplus and len(w.morph_panel.keyframes()) == 2

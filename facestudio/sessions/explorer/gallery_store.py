@@ -140,8 +140,8 @@ class GalleryStore:
 
     # ------------------------------------------------------------ changing
     def add(self, image: np.ndarray, latent: np.ndarray, *, truncation: float, model_name: str, model_sha256: str,
-            directions: Mapping[str, float] | None = None, title: str | None = None) -> GalleryEntry:
-        """Save a face PNG into the gallery and list it first."""
+            directions: Mapping[str, float] | None = None, title: str | None = None, space: str = "z") -> GalleryEntry:
+        """Save a face PNG into the gallery and list it first (`space` "w+" for a style face's styles)."""
         if self._read_only:
             raise FaceStudioError("The gallery was saved by a newer FaceStudio; update FaceStudio to add faces to it.")
         if len(self._entries) >= MAX_ENTRIES:
@@ -153,7 +153,7 @@ class GalleryStore:
             created=created, model_name=model_name[:200], model_sha256=model_sha256[:64], nz=int(latent.shape[0]),
         )
         save_face_png(self.folder / entry.file, image, latent, model_name=model_name, model_sha256=model_sha256,
-                      truncation=truncation, directions=dict(directions or {}), size=THUMBNAIL_SIZE)
+                      truncation=truncation, directions=dict(directions or {}), size=THUMBNAIL_SIZE, space=space)
         self._entries.insert(0, entry)
         try:
             self._save()

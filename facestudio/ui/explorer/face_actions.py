@@ -161,9 +161,15 @@ class FaceActions:
         try:
             state = self.session.state
             title = default_title(state.seed, state.edited or bool(state.amounts), (e.title for e in self.gallery.entries))
-            entry = self.gallery.add(self.current_image(), self.session.effective_latent(),
-                                     truncation=state.psi, model_name=self.bundle.name,
-                                     model_sha256=self.bundle.sha256, directions=self._direction_record(), title=title)
+            edit = self._style_edit()
+            if edit is not None and not edit.is_plain:  # keep the style edits: the face's styles, a w+ face
+                styles = face_styles(self.bundle.viewing_generator, self.session.effective_latent(), state.psi, edit)
+                entry = self.gallery.add(self.current_image(), styles, truncation=1.0, model_name=self.bundle.name,
+                                         model_sha256=self.bundle.sha256, title=title, space="w+")
+            else:
+                entry = self.gallery.add(self.current_image(), self.session.effective_latent(),
+                                         truncation=state.psi, model_name=self.bundle.name,
+                                         model_sha256=self.bundle.sha256, directions=self._direction_record(), title=title)
         except FaceStudioError as exc:
             self.show_error(str(exc))
             return False
@@ -200,7 +206,12 @@ class FaceActions:
                 self.show_error(f"A selected gallery face cannot be read ({exc}); nothing was sent to the morph studio.")
                 return False
             try:
-                latents.append(np.array(self.session.check_latent(record.latent, "A selected face"), copy=True))
+                if record.space != "z" and self.bundle.family != "dcgan":  # a style face: a W+ key
+                    face = face_for_model(record, self.bundle, "A selected face").latent
+                    g = self.bundle.viewing_generator
+                    latents.append(face.values if face.space == "w+" else np.repeat(face.values[None], g.num_ws, axis=0))
+                else:
+                    latents.append(np.array(self.session.check_latent(record.latent, "A selected face"), copy=True))
             except FaceStudioError as exc:
                 self.show_error(f"{exc} Pick faces of the open model.")
                 return False
@@ -284,12 +295,10 @@ class FaceActions:
             self.show_latent(latent, psi)
 
     def _add_frame_to_gallery(self, latent, image, psi: float) -> None:
-        if np.ndim(latent) == 2:
-            self.show_error("The gallery keeps z faces; this frame of a W+ morph does not have one. "
-                            "Send it to the explorer and save it with File > Save Face (a w+ face PNG).")
-            return
+        wplus = np.ndim(latent) == 2  # a frame of a W+ morph: its styles, already truncated
         try:
-            entry = self.gallery.add(image, latent, truncation=psi, model_name=self.bundle.name, model_sha256=self.bundle.sha256)
+            entry = self.gallery.add(image, latent, truncation=1.0 if wplus else psi, model_name=self.bundle.name,
+                                     model_sha256=self.bundle.sha256, space="w+" if wplus else "z")
         except FaceStudioError as exc:
             self.show_error(str(exc))
             return

@@ -178,7 +178,6 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
             self._pending_directions = None
             self._directions.worker.submit(token_d, bundle, missing)
 
-    @Slot(int, object)
     def _style_edit(self) -> StyleEdit | None:
         """The session's W+ edits as plain data for the render thread (None for DCGAN models or no edits)."""
         choice = self.session.state.style
@@ -194,6 +193,7 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
                                base_ws=choice.wplus if choice.wplus is not None and choice.wplus.shape == (g.num_ws, g.w_dim) else None,
                                donor_ws=donor_ws)
 
+    @Slot(int, object)
     def _on_realism(self, token: int, value: object) -> None:
         if token < self._model_floor or self._closed:
             return

@@ -292,3 +292,19 @@ def test_a_styled_face_in_the_gallery_comes_back_styled_and_morphs_as_a_w_plus_k
     assert np.abs(w.face_view.image().astype(int) - styled.astype(int)).max() <= 1
     assert w.send_to_morph([plain_id, styled_id])
     assert w.morph_panel.morph.in_wplus and len(w.morph_panel.keyframes()) == 2
+
+
+def test_nearby_faces_carry_the_style_edits(qtbot, open_window):
+    w = styled_window(qtbot, open_window)
+    got = []
+    w._render.worker.variationsRendered.connect(lambda token, images: got.append((token, images)))
+    w.style_panel.group_checks["coarse"].setChecked(True)
+    settle(qtbot, w)
+    qtbot.waitUntil(lambda: any(token == w._var_token for token, _ in got) and not w.variations.is_stale(), timeout=30000)
+    images = next(images for token, images in got if token == w._var_token)
+    first = (w._variation_bases[0] + w.session.direction_offset()).astype(np.float32)
+    expected = w.renderer.render_style_face(first, w.session.state.psi, w._style_edit())
+    assert np.array_equal(images[0], expected)
+    w._on_variation_picked(0)  # picking one keeps the edits: the face is the tile
+    settle(qtbot, w)
+    assert np.array_equal(w.face_view.image(), expected)

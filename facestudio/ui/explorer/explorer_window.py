@@ -216,7 +216,11 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
         self._var_token += 1
         self._requested_variations = (self._var_token, bases)
         latents = (bases + self.session.direction_offset()[None, :]).astype(np.float32)
-        self._render.worker.submit_variations(VariationsJob(self.renderer, latents, self.session.state.psi, self._var_token))
+        edit = self._style_edit()
+        if edit is not None and edit.base_ws is not None:
+            edit = None  # a W+ face has no z to vary: its neighbours are those of the z under it
+        self._render.worker.submit_variations(VariationsJob(self.renderer, latents, self.session.state.psi, self._var_token,
+                                                            style=edit))
 
     @Slot(int, object)
     def _on_variations(self, token: int, images: np.ndarray) -> None:

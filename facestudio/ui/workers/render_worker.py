@@ -45,6 +45,7 @@ class VariationsJob:
     latents: np.ndarray  # (N, nz) float32
     psi: float
     token: int
+    style: StyleEdit | None = None  # the face's W+ edits, applied to every nearby face too
 
 
 class RenderWorker(QObject):
@@ -113,7 +114,7 @@ class RenderWorker(QObject):
                 continue
             vjob = self._variations.take()
             if vjob is not None:
-                images = self._run(lambda: vjob.renderer.render_batch(vjob.latents, psi=vjob.psi))
+                images = self._run(lambda: self._render_variations(vjob))
                 if images is not None:
                     self.variationsRendered.emit(vjob.token, images)
                 continue
@@ -124,6 +125,12 @@ class RenderWorker(QObject):
         if job.preview is not None or (job.style is not None and not job.style.is_plain):
             return job.renderer.render_style_face(job.latent, job.psi, job.style, job.preview)
         return job.renderer.render(job.latent, psi=job.psi)
+
+    @staticmethod
+    def _render_variations(job: VariationsJob) -> np.ndarray:
+        if job.style is not None and not job.style.is_plain:
+            return np.stack([job.renderer.render_style_face(z, job.psi, job.style) for z in job.latents])
+        return job.renderer.render_batch(job.latents, psi=job.psi)
 
     def _run(self, work):
         try:

@@ -20,7 +20,7 @@ import numpy as np
 
 from facestudio.errors import FaceMetadataError
 from facestudio.latent.sampling import MAX_SEED
-from facestudio.latent.spaces import StyleLatent, expected_shape, seed_latent
+from facestudio.latent.spaces import StyleLatent, expected_shape, seed_latent, to_space
 from facestudio.models.bundle import ModelBundle
 from facestudio.render.face_png import FaceRecord, read_face_png, save_face_png
 
@@ -56,6 +56,11 @@ def face_for_model(record: FaceRecord, bundle: ModelBundle, label: str) -> FaceF
     if other_model:
         note = f"{label} was made with {made_by}; this model draws its z as a different face."
     return FaceForModel(StyleLatent(record.space, np.array(record.latent)), record.truncation, note)
+
+
+def wplus_for_model(record: FaceRecord, bundle: ModelBundle, label: str) -> np.ndarray:
+    """A w or w+ face's (num_ws, w_dim) styles for `bundle` (a w face on every layer), or FaceMetadataError."""
+    return to_space(bundle.viewing_generator, face_for_model(record, bundle, label).latent, "w+").values
 
 
 def open_face(path: str | os.PathLike, bundle: ModelBundle) -> FaceForModel:

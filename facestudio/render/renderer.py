@@ -215,9 +215,10 @@ class Renderer:
             raise ValueError(f"This model has no {resolution} px preview; it offers {self.preview_resolutions or 'none'}.")
         return self._net.synthesis_preview(ws, resolution)
 
-    def render_style_face(self, z: np.ndarray, psi: float, edit: "StyleEdit | None" = None,
-                          resolution: int | None = None) -> np.ndarray:
-        """A style model's face with the explorer's W+ edits (`render/style_face.py`): uint8 (H, W, 3).
+    def render_style_faces(self, zs: np.ndarray, psi: float, edit: "StyleEdit | None" = None,
+                           resolution: int | None = None) -> np.ndarray:
+        """Style-model faces of z faces (N, nz) with the explorer's W+ edits (`render/style_face.py`),
+        drawn in batches: uint8 (N, H, W, 3).
 
         `resolution`: one of `preview_resolutions` for the cheap preview drawn while a hand
         moves a slider (only the layers up to it are computed), None for the full image.
@@ -227,8 +228,13 @@ class Renderer:
         if not self._two_stage:
             raise ValueError("Style edits and previews need a style-based model (StyleGAN2/3, MobileStyleGAN).")
         with self._lock:
-            ws = face_styles(self._net, z, psi, edit or StyleEdit())
-        return self.render_ws(ws, resolution)[0]
+            ws = np.stack([face_styles(self._net, z, psi, edit or StyleEdit()) for z in np.atleast_2d(zs)])
+        return self.render_ws(ws, resolution)
+
+    def render_style_face(self, z: np.ndarray, psi: float, edit: "StyleEdit | None" = None,
+                          resolution: int | None = None) -> np.ndarray:
+        """One face of `render_style_faces`: uint8 (H, W, 3)."""
+        return self.render_style_faces(np.asarray(z)[None], psi, edit, resolution)[0]
 
     def preview_resolution(self, min_size: int = 512, target: int = 256) -> int | None:
         """The preview to draw while a slider moves: the largest preview output <= `target` px,

@@ -56,7 +56,7 @@ class LatentSizeError(FaceStudioError):
     """A latent that does not fit the open model (another model's face)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StyleChoice:
     """A style model's edits beyond z (W+): directions on layer ranges, a donor's layers, the cutoff.
 
@@ -71,10 +71,10 @@ class StyleChoice:
     cutoff: int | None = None
     # A face that lives in W+ (found from a photo, opened from a w/w+ face PNG): its (num_ws, w_dim)
     # styles replace the z face's; truncation still applies. None: the face is its z.
-    wplus: np.ndarray | None = field(default=None, compare=False)
+    wplus: np.ndarray | None = None
     # A donor that is a face rather than a seed (a face PNG, a gallery face): its final (num_ws, w_dim)
     # styles, used instead of `mix_seed`; `mix_label` names it for the person.
-    mix_face: np.ndarray | None = field(default=None, compare=False)
+    mix_face: np.ndarray | None = None
     mix_label: str = ""
 
     def __post_init__(self) -> None:

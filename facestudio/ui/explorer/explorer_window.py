@@ -184,14 +184,16 @@ class ExplorerWindow(ExplorerLayout, ModelOpening, FaceActions, QMainWindow):
         if self.bundle is None or self.bundle.family == "dcgan" or choice.is_empty:
             return None
         g = self.bundle.viewing_generator
+
+        def this_model(ws: np.ndarray | None) -> np.ndarray | None:  # W+ faces of another model are dropped
+            return ws if ws is not None and ws.shape == (g.num_ws, g.w_dim) else None
+
         fits = [(k, n, layers, a) for k, n, layers, a in choice.amounts if max(layers) < g.num_ws]
         donor = latent_for_seed(choice.mix_seed, g.z_dim) if choice.mix_seed is not None and choice.mix_face is None else None
-        donor_ws = choice.mix_face if choice.mix_face is not None and choice.mix_face.shape == (g.num_ws, g.w_dim) else None
         return StyleEdit.build(g.num_ws, g.w_dim, moves_from_amounts(self.style_panel.directions(), fits), donor=donor,
                                mix_layers=[i for i in choice.mix_layers if i < g.num_ws],
                                cutoff=choice.cutoff if choice.cutoff is None or choice.cutoff <= g.num_ws else None,
-                               base_ws=choice.wplus if choice.wplus is not None and choice.wplus.shape == (g.num_ws, g.w_dim) else None,
-                               donor_ws=donor_ws)
+                               base_ws=this_model(choice.wplus), donor_ws=this_model(choice.mix_face))
 
     @Slot(int, object)
     def _on_realism(self, token: int, value: object) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from facestudio.errors import FaceStudioError
 from facestudio.latent.spaces import StyleLatent, to_wplus
-from facestudio.render.face_files import face_for_model
+from facestudio.render.face_files import face_for_model, wplus_for_model
 from facestudio.render.face_files import save_face as save_style_face
 from facestudio.render.style_face import face_styles
 from facestudio.render.face_png import latent_from_text, latent_to_text, read_face_png, save_face_png
@@ -103,12 +103,10 @@ class FaceActions:
                             "open that model to see it.")
             return False
         try:
-            face = face_for_model(record, self.bundle, where).latent
+            ws = wplus_for_model(record, self.bundle, where)
         except FaceStudioError as exc:
             self.show_error(str(exc))
             return False
-        g = self.bundle.viewing_generator
-        ws = face.values if face.space == "w+" else np.repeat(face.values[None], g.num_ws, axis=0)
         self.session.show_wplus(ws, psi=record.truncation)
         self.banner.dismiss()
         self.statusBar().showMessage(f"Opened the {record.space} face from {where}: edit it in the Style tab "
@@ -207,9 +205,7 @@ class FaceActions:
                 return False
             try:
                 if record.space != "z" and self.bundle.family != "dcgan":  # a style face: a W+ key
-                    face = face_for_model(record, self.bundle, "A selected face").latent
-                    g = self.bundle.viewing_generator
-                    latents.append(face.values if face.space == "w+" else np.repeat(face.values[None], g.num_ws, axis=0))
+                    latents.append(wplus_for_model(record, self.bundle, "A selected face"))
                 else:
                     latents.append(np.array(self.session.check_latent(record.latent, "A selected face"), copy=True))
             except FaceStudioError as exc:

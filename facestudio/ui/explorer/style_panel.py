@@ -14,7 +14,7 @@ gestures as signals; the window turns each into one session call (undoable like 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,6 +36,8 @@ DIRECTION_RANGE = 5.0  # steps either way (a step: one standard deviation of W a
 GROUPS = (("all", "All layers"), ("coarse", "Coarse: pose, face shape"), ("middle", "Middle: features"),
           ("fine", "Fine: colour, texture"), ("custom", "Custom layers..."))
 BASES = (("pca", "W PCA (GANSpace)"), ("sefa", "SeFa"), ("user", "Your directions"))
+GROUP_TIP = ("Which layers a direction moves: coarse layers change pose and face shape, middle ones features, "
+             "fine ones colour and texture.")
 UNCHECKED = ("Unnamed: nothing independent has checked what this direction does. Try it and see; "
              "name and save the ones you like.")
 
@@ -82,8 +84,7 @@ class StylePanel(QWidget):
         self.group_combo = QComboBox()
         for key, label in GROUPS:
             self.group_combo.addItem(label, key)
-        self.group_combo.setToolTip("Which layers a direction moves: coarse layers change pose and face shape, "
-                                    "middle ones features, fine ones colour and texture.")
+        self.group_combo.setToolTip(GROUP_TIP)
         self.custom_edit = QLineEdit()
         self.custom_edit.setPlaceholderText("layers, e.g. 0-3,6")
         self.custom_edit.setVisible(False)
@@ -208,7 +209,7 @@ class StylePanel(QWidget):
             present = bool(group_layers(generator, key))
             check.setEnabled(present)
             check.setToolTip(f"Take the donor's {key} layers" if present else f"This model has no {key} layers.")
-        with _Blocked(self.cutoff_spin):
+        with QSignalBlocker(self.cutoff_spin):
             self.cutoff_spin.setRange(0, generator.num_ws)
             self.cutoff_spin.setValue(0)
         self._show_rows()
@@ -297,20 +298,20 @@ class StylePanel(QWidget):
         self._choice = choice
         self._show_rows()
         donor = set(choice.mix_layers) if choice.mixes else set()
-        with _Blocked(self.donor_spin):
+        with QSignalBlocker(self.donor_spin):
             if choice.mix_seed is not None:
                 self.donor_spin.setValue(choice.mix_seed)
         self.donor_label.setText(f"Donor: {choice.mix_label}" if choice.mix_face is not None
                                  else f"Donor: seed {self.donor_spin.value()}")
         for i, button in enumerate(self._layer_buttons):
-            with _Blocked(button):
+            with QSignalBlocker(button):
                 button.setChecked(i in donor)
         if self._generator is not None:
             for key, check in self.group_checks.items():
-                with _Blocked(check):
+                with QSignalBlocker(check):
                     group = set(group_layers(self._generator, key))
                     check.setChecked(bool(group) and group <= donor)
-        with _Blocked(self.cutoff_spin):
+        with QSignalBlocker(self.cutoff_spin):
             self.cutoff_spin.setValue(0 if choice.cutoff is None else choice.cutoff)
 
     def current_layers(self) -> tuple[int, ...]:
@@ -334,9 +335,7 @@ class StylePanel(QWidget):
         directions = self._row_directions()
         user = self.basis_combo.currentData() == "user"
         self.group_combo.setEnabled(not user)
-        self.group_combo.setToolTip("Your directions move the layers they were saved with." if user else
-                                    "Which layers a direction moves: coarse layers change pose and face shape, "
-                                    "middle ones features, fine ones colour and texture.")
+        self.group_combo.setToolTip("Your directions move the layers they were saved with." if user else GROUP_TIP)
         if user and not directions:
             self.status.setText("No directions of your own yet: move sliders, then Save as direction..., or load a file.")
         for i, (name, slider, value) in enumerate(self._rows):
@@ -354,7 +353,7 @@ class StylePanel(QWidget):
             else:
                 name.setToolTip(UNCHECKED + (f" Share of the variance of W: {share:.1%}." if share is not None else ""))
             amount = self._choice.amount(d.kind, d.name, layers) if layers else 0.0
-            with _Blocked(slider):
+            with QSignalBlocker(slider):
                 slider.setValue(int(round(amount * SLIDER_STEPS)))
             value.setText(f"{amount:+.2f}")
             slider.setEnabled(bool(layers))
@@ -382,7 +381,7 @@ class StylePanel(QWidget):
         if self._generator is None:
             return
         for i in group_layers(self._generator, key):
-            with _Blocked(self._layer_buttons[i]):
+            with QSignalBlocker(self._layer_buttons[i]):
                 self._layer_buttons[i].setChecked(on)
         self._emit_mix()
 
@@ -405,16 +404,3 @@ class StylePanel(QWidget):
 
     def _on_cutoff(self, value: int) -> None:
         self.styleChosen.emit(replace(self._choice, cutoff=None if value == 0 else int(value)))
-
-
-class _Blocked:
-    """`with _Blocked(widget):` set a value without the widget's signals firing."""
-
-    def __init__(self, widget: QWidget) -> None:
-        self.widget = widget
-
-    def __enter__(self) -> None:
-        self._was = self.widget.blockSignals(True)
-
-    def __exit__(self, *_exc) -> None:
-        self.widget.blockSignals(self._was)

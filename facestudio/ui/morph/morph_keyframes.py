@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QListWidgetItem
 from facestudio.errors import FaceStudioError
 from facestudio.latent.sampling import check_seed, latent_for_seed
 from facestudio.sessions.morph.morph_session import MorphChange, MorphInputError, key_label
-from facestudio.render.face_files import face_for_model
+from facestudio.render.face_files import wplus_for_model
 from facestudio.render.face_png import read_face_png
 
 KEY_ID_ROLE = Qt.ItemDataRole.UserRole  # a keyframe list item holds only its key's id (the session holds the face)
@@ -79,12 +79,10 @@ class MorphKeyframes:
         latent = record.latent
         if record.space != "z" and self.bundle is not None and self.bundle.family != "dcgan":
             try:  # a w or w+ face of this style model joins as a W+ key
-                face = face_for_model(record, self.bundle, path.name).latent
+                latent = wplus_for_model(record, self.bundle, path.name)
             except FaceStudioError as exc:
                 self.banner.show_message(str(exc), "error")
                 return False
-            g = self.bundle.viewing_generator
-            latent = face.values if face.space == "w+" else np.repeat(face.values[None], g.num_ws, axis=0)
         elif record.space != "z":
             self.banner.show_message(f"{path.name} is a {record.space} face of a style model; open that model to morph it.",
                                      "error")

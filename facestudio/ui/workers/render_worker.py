@@ -129,7 +129,7 @@ class RenderWorker(QObject):
     @staticmethod
     def _render_variations(job: VariationsJob) -> np.ndarray:
         if job.style is not None and not job.style.is_plain:
-            return np.stack([job.renderer.render_style_face(z, job.psi, job.style) for z in job.latents])
+            return job.renderer.render_style_faces(job.latents, job.psi, job.style)
         return job.renderer.render_batch(job.latents, psi=job.psi)
 
     def _run(self, work):

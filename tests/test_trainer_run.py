@@ -17,7 +17,7 @@ from facestudio.models.checkpoint import load_safetensors_model
 from trainer import TrainConfig, Trainer, read_metrics, read_run_config
 from trainer.distributed import Distributed
 
-# The tutorial-style settings these tests were written for (the defaults are now hinge, spectral-norm D, DiffAugment on).
+# The tutorial-style settings these tests were written for (the defaults are now hinge, spectral-norm D, DiffAugment auto).
 TINY = dict(image_size=32, nz=16, ngf=8, ndf=8, batch_size=8, sample_count=16, threads=1, loss="bce", d_norm="batch", diffaugment="auto")
 
 

@@ -94,7 +94,7 @@ class HealthMonitor:
             return [
                 f"The discriminator is winning outright: for {s.d_win_streak} steps it has called nearly every generated "
                 f"face fake (D(G(z)) {d_fake:.2f}), so the generator learns almost nothing and the samples will stay noise. "
-                "Stop and start again with the default settings (32 px, hinge loss, DiffAugment on), or try "
+                "Stop and start again with the default settings (32 px, hinge loss, spectral-norm discriminator), or try "
                 "--diffaugment on, --loss hinge or a lower discriminator learning rate (--lr-d)."
             ]
         return []

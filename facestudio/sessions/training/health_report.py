@@ -79,7 +79,7 @@ def describe_health(
                                 f"The discriminator is winning outright: for {d_win_streak:,} steps it has called every "
                                 f"generated face fake (D(G(z)) {d_fake:.2f}), so the generator learns almost nothing and the "
                                 "samples will stay noise. Stop and start again with the default settings (32 px, hinge "
-                                "loss, DiffAugment on), or switch DiffAugment on."))
+                                "loss, spectral-norm discriminator), or switch DiffAugment on."))
     elif d_real > D_WIN_REAL and d_fake < D_WIN_FAKE and step >= SETTLING_STEPS:
         notes.append(HealthNote(WATCH, "contest",
                                 f"The discriminator is winning easily (D(x) {d_real:.2f}, D(G(z)) {d_fake:.2f}): it tells "

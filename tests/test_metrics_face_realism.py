@@ -1,10 +1,10 @@
-"""face_realism: the explorer's realism meter, distance to real faces ranked against real faces."""
+"""face_realism: distance to real faces ranked against real faces (the meter validate_realism compares with)."""
 
 import numpy as np
 import pytest
 import torch
 
-from facestudio.metrics.face_realism import RealismScale, applies_to
+from facestudio.metrics.face_realism import RealismScale
 
 
 def test_real_points_read_about_half_and_far_points_read_zero():
@@ -35,8 +35,3 @@ def test_bad_input_is_refused():
         scale.distances(torch.randn(3, 5))
     with pytest.raises(ValueError, match="k=3"):
         RealismScale.from_features(torch.randn(3, 4))
-
-
-def test_only_models_of_the_synthetic_faces_are_judged():
-    assert applies_to({"data": "synthetic"}) and applies_to({"data": " Synthetic "})
-    assert not applies_to({"data": "/photos"}) and not applies_to({}) and not applies_to(None)

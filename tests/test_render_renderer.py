@@ -200,13 +200,11 @@ def test_one_renderer_serves_several_threads(bundle, tiny_config):
             np.testing.assert_array_equal(faces[i], expected[i])
 
 
-def test_realism_percentile_is_the_real_face_distance_meter_for_synthetic_models_only(tiny_config, monkeypatch):
+def test_realism_percentile_is_the_face_check_for_synthetic_models_only(tiny_config):
     import dataclasses
 
-    import facestudio.metrics.face_realism as face_realism
     from facestudio.data.synthetic_faces import synthetic_faces
 
-    monkeypatch.setattr(face_realism, "REFERENCE_N", 150)  # a small real set keeps the test fast
     z = latents_for_seeds(range(6), tiny_config.nz)
     assert Renderer(new_bundle(tiny_config)).realism_percentile(z[0]) is None  # no data info: not judged
     synthetic = new_bundle(dataclasses.replace(tiny_config, info={"data": "synthetic"}))

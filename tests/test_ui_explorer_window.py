@@ -308,10 +308,7 @@ def test_open_a_run_folder_a_tutorial_pth_and_survive_a_bad_file(qtbot, window, 
     assert not window.open_path(tmp_path / "notes.txt")
 
 
-def test_realism_meter_judges_models_of_the_built_in_faces_only(qtbot, open_window, tmp_path, monkeypatch):
-    import facestudio.metrics.face_realism as face_realism
-
-    monkeypatch.setattr(face_realism, "REFERENCE_N", 40)  # a small real set keeps the test fast
+def test_realism_meter_judges_models_of_the_built_in_faces_only(qtbot, open_window, tmp_path):
     w = open_window(save_tiny(tmp_path / "gd.safetensors", info={"data": "synthetic"}))
     with qtbot.waitSignal(w.realismShown, timeout=20000) as shown:
         w.step_seed(1)

@@ -53,10 +53,12 @@ RENDERER_VERSION = 1
 SIZES = (32, 64, 128)
 
 
-def render_from_factors(factors: dict[str, Any], size: int = 64) -> np.ndarray:
+def render_from_factors(factors: dict[str, Any], size: int = 64, omit: frozenset[str] = frozenset()) -> np.ndarray:
     """Draw the face described by `factors` (as from `sample_factors`): uint8 (size, size, 3).
 
-    Change one entry and keep the rest to vary one factor with all others fixed.
+    Change one entry and keep the rest to vary one factor with all others fixed. `omit`
+    leaves parts out ("eyes", "glasses"): the face-defect detector composites such
+    renders into whole ones to make realistic broken faces (`metrics.face_defects`).
     """
     if size not in SIZES and not (16 <= size <= 512):
         raise ValueError(f"size must be one of {SIZES} (or 16..512), not {size}")
@@ -115,14 +117,15 @@ def render_from_factors(factors: dict[str, Any], size: int = 64) -> np.ndarray:
         cv.poly(mo, to_rgba(beard_col * 0.75, 1))
     eye_u = 0.36 + 0.06 * rng.random()
     for u in (-eye_u, eye_u):
-        draw_eye(cv, head, u, f, skin, rng)
+        if "eyes" not in omit:  # draw_eye takes nothing from rng: the rest stays as in the whole face
+            draw_eye(cv, head, u, f, skin, rng)
     brow_col = hair * 0.75 if HAIR_HUES[f["hair_hue"]] != "dyed" else hair_colour("natural", 0.7, rng)
     if style == "bald" and f["hair_darkness"] < 0.3:
         brow_col = mix(hair, (90, 70, 60), 0.5)
     draw_front_hair(cv, head, style, hair, rng)
     for u in (-eye_u, eye_u):
         draw_brow(cv, head, u, f, brow_col, rng)
-    if f["glasses"]:
+    if f["glasses"] and "glasses" not in omit:
         draw_glasses(cv, head, f, eye_u, rng)
 
     img = np.asarray(cv.img.resize((size, size), Image.LANCZOS), dtype=np.float32)

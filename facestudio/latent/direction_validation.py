@@ -11,7 +11,7 @@ direction with it:
   held-out accuracy on seed 7004;
 - other rendering: each training face is degraded the way GAN output differs from the
   crisp drawings (random blur, shift, colour and contrast jitter, pixel noise), which the
-  encoder never saw (`degrade`);
+  encoder never saw (`data.gan_degradation.degrade`);
 - other architecture: a 3x3-conv / max-pool / global-average-pool network (`JudgeNet`),
   not the encoder's strided-conv + fully-connected trunk, trained from its own seed.
 
@@ -40,6 +40,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from facestudio.data.gan_degradation import degrade
 
 JUDGE_SEED = 0  # data-set seed of the judge's training faces (the encoder's are 7001)
 JUDGE_HELDOUT_SEED = 7004
@@ -78,27 +80,6 @@ class JudgeNet(nn.Module):
         if x.shape[-1] != 64:
             x = F.interpolate(x, size=(64, 64), mode="bilinear", align_corners=False, antialias=x.shape[-1] > 64)
         return self.head(self.body(self.stem(x)).mean(dim=(2, 3)))
-
-
-def degrade(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """GAN-like degradation of [-1, 1] images (N, 3, H, W): blur, shift, colour, contrast, noise."""
-    n = x.shape[0]
-    sigma = torch.rand(n, generator=gen) * 1.0
-    k = torch.arange(-2, 3, dtype=torch.float32)
-    kern = torch.exp(-(k[None, :] ** 2) / (2 * sigma[:, None].clamp_min(1e-3) ** 2))
-    kern = kern / kern.sum(1, keepdim=True)  # (N, 5)
-    pad = F.pad(x, (2, 2, 2, 2), mode="replicate")
-    rows = sum(kern[:, i, None, None, None] * pad[:, :, :, i : i + x.shape[-1]] for i in range(5))
-    x = sum(kern[:, i, None, None, None] * rows[:, :, i : i + x.shape[-2], :] for i in range(5))
-    shift = torch.randint(-3, 4, (2,), generator=gen).tolist()
-    x = torch.roll(x, shifts=shift, dims=(2, 3))
-    gain = 1 + (torch.rand(n, 3, 1, 1, generator=gen) - 0.5) * 0.3
-    contrast = 1 + (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.5
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    x = (x - mean) * contrast + mean
-    x = x * gain + (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.2
-    x = x + torch.randn(x.shape, generator=gen) * torch.rand(n, 1, 1, 1, generator=gen) * 0.06
-    return x.clamp(-1, 1)
 
 
 def _targets(labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -1,6 +1,9 @@
 """Per-face realism: how close a face lies to real faces, ranked against real faces themselves.
 
-The explorer's realism meter used to rank the discriminator's logit against the model's
+This was the explorer's second realism meter; `face_defects` (the face check) replaced it
+when, on the third shipped model, it stopped tracking people's labels of broken faces
+(AUC 0.45-0.58, README "Realism meter"). It stays as the comparison in
+`tests/bench/validate_realism.py`. The explorer's first meter ranked the discriminator's logit against the model's
 own faces. Checked on the default model (`tests/bench/validate_realism.py`, README) it
 barely tracked quality: a person's broken/fine labels of 64 faces gave it an AUC of 0.58,
 and a dark blob painted over real faces' eyes made them *more* real to it (AUC 0.44).
@@ -102,23 +105,3 @@ class FaceRealism:
     def percentiles(self, faces: np.ndarray) -> np.ndarray:
         """The meter's reading per face, 0..1 (see the module docstring)."""
         return self.scale.percentiles(self.distances(faces))
-
-
-def applies_to(info: dict[str, str] | None) -> bool:
-    """Whether the meter means something for a model: trained on the built-in synthetic faces.
-
-    The encoder knows only that domain; for a model of photos, distance to synthetic faces
-    would rank every face as unreal.
-    """
-    return bool(info) and str(info.get("data", "")).strip().lower() == "synthetic"
-
-
-def pick_start_seed(faces_of_seeds: np.ndarray, realism: FaceRealism) -> tuple[int, float]:
-    """(index, meter reading) of the most real-looking face among faces of seeds 0..N-1.
-
-    The app opens on it (stored as the model's `start_seed`), so a new user's first face
-    is one of the model's best rather than whatever seed 0 happens to be.
-    """
-    distances = realism.distances(faces_of_seeds)
-    best = int(np.argmin(distances))
-    return best, float(realism.scale.percentiles(distances[best : best + 1])[0])

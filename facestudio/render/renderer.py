@@ -59,7 +59,7 @@ class Renderer:
         self.device = torch.device(device)
         self.max_batch = max_batch
         self._lock = threading.Lock()
-        self._face_realism = None  # facestudio.metrics.face_realism.FaceRealism, built on first use
+        self._face_check = None  # facestudio.metrics.face_defects.FaceCheck, loaded on first use
         self._realism_calibration: np.ndarray | None = None  # style models: sorted discriminator logits
         self.class_index = 0
         source = bundle.viewing_generator
@@ -99,8 +99,8 @@ class Renderer:
     @property
     def has_realism_meter(self) -> bool:
         """Whether `realism_percentile` means something: a model of the built-in synthetic faces
-        (distance to real faces), or a style model with its discriminator (its rank)."""
-        from facestudio.metrics.face_realism import applies_to
+        (the face check), or a style model with its discriminator (its rank)."""
+        from facestudio.metrics.face_defects import applies_to
 
         return self._discriminator_meter or applies_to(self.config.info)
 
@@ -295,13 +295,14 @@ class Renderer:
         return torch.sigmoid(logits).numpy()
 
     def realism_percentile(self, x: np.ndarray | torch.Tensor, psi: float = 1.0) -> float | None:
-        """The explorer's realism meter (0..1): how close the face lies to real faces, vs real faces.
+        """The explorer's realism meter (0..1): how sure the face check is that the face is whole.
 
-        `facestudio.metrics.face_realism`: mean distance to the 3 nearest real synthetic
-        faces in the quality metric's feature space, as the share of real faces lying at
-        least as far (a typical real face reads ~0.5). It replaced the discriminator's rank,
-        which did not track quality (README, "Realism meter"). The real faces are encoded
-        on first use (cached on disk). None for models of other data (`has_realism_meter`).
+        `facestudio.metrics.face_defects`: a small CNN trained to tell whole synthetic faces
+        from ones with the defects people point at (a missing eye, a smudge for glasses,
+        smears, seams). It replaced the distance to real faces in the quality metric's
+        space, which stopped tracking people's labels once models got close to the data,
+        and before that the discriminator's rank (README, "Realism meter"). None for
+        models of other data (`has_realism_meter`); style models read their discriminator.
         """
         if not self.has_realism_meter:
             return None
@@ -311,11 +312,11 @@ class Renderer:
         faces = arr if arr.dtype == np.uint8 else self.render_batch(arr.reshape(-1, self.nz), psi)
         if faces.size == 0:
             return None
-        if self._face_realism is None:
-            from facestudio.metrics.face_realism import FaceRealism
+        if self._face_check is None:
+            from facestudio.metrics.face_defects import shared_face_check
 
-            self._face_realism = FaceRealism(self.image_size)
-        return float(self._face_realism.percentiles(faces).mean())
+            self._face_check = shared_face_check()
+        return float(self._face_check.readings(faces).mean())
 
     def _discriminator_rank(self, x: np.ndarray | torch.Tensor, psi: float) -> float | None:
         """Share (0..1) of this model's own random faces its discriminator finds less real.

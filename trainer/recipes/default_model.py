@@ -125,13 +125,13 @@ def compute_directions(bundle: ModelBundle) -> dict[str, Any]:
 def pick_start(bundle: ModelBundle, seeds: int = START_SEEDS) -> tuple[int, float]:
     """The seed the app opens on: the most real-looking of seeds 0..seeds-1 by the realism meter."""
     from facestudio.latent.sampling import latents_for_seeds
-    from facestudio.metrics.face_realism import FaceRealism, pick_start_seed
+    from facestudio.metrics.face_defects import pick_start_seed
     from facestudio.pixels import to_uint8
 
     g = bundle.viewing_generator.eval()
     with torch.inference_mode():
         faces = to_uint8(g(torch.from_numpy(latents_for_seeds(range(seeds), bundle.config.nz)))).permute(0, 2, 3, 1).numpy()
-    return pick_start_seed(faces, FaceRealism(bundle.config.image_size))
+    return pick_start_seed(faces)
 
 
 def export(source: str, out: Path, evaluate: bool, note: str | None = None) -> int:

@@ -1,9 +1,10 @@
-"""How close the current face lies to real faces, as a small gauge.
+"""How whole the current face looks, as a small gauge.
 
-The reading is `Renderer.realism_percentile` (Qt-free, `facestudio.metrics.face_realism`):
-the share of real faces lying at least as far from the other real faces as this face
-does, in the quality metric's feature space. 50% = as close as a typical real face.
-Only for models of the built-in synthetic faces; greyed out otherwise.
+The reading is `Renderer.realism_percentile` (Qt-free, `facestudio.metrics.face_defects`):
+the face check's probability that the face has none of the defects people point at in
+GAN faces (a missing eye, glasses as a smudge, smeared or ghosted hair, seams). Only for
+models of the built-in synthetic faces (style models read their discriminator); greyed
+out otherwise.
 """
 
 from __future__ import annotations
@@ -60,12 +61,12 @@ class RealismMeter(QWidget):
 
     def _update_tooltip(self) -> None:
         if not self._available:
-            self.setToolTip("The realism meter compares faces with the built-in synthetic faces, so it only "
-                            "judges models trained on them.")
+            self.setToolTip("The realism meter learned what whole and broken built-in synthetic faces look "
+                            "like, so it only judges models trained on them.")
         else:
-            self.setToolTip("How close this face lies to real faces, as the quality metric sees them: 50% = as "
-                            "close as a typical real face, 5% = farther than 95% of real faces. Low values "
-                            "often mean a broken face (a missing eye, smeared hair); a rough guide, not a verdict.")
+            self.setToolTip("How sure FaceStudio's face check is that this face is whole: it was trained to spot "
+                            "a missing eye, glasses drawn as a smudge, smeared or ghosted hair and seams. Low "
+                            "values often mean a broken face; a rough guide, not a verdict.")
 
     def sizeHint(self) -> QSize:
         return QSize(240, self.height())

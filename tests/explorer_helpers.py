@@ -12,8 +12,8 @@ TINY = dict(ngf=8, ndf=8, image_size=32)
 
 
 def save_tiny(path: Path, *, nz: int = 16, seed: int = 1, name: str = "tiny", generator_only: bool = False,
-              info: dict[str, str] | None = None) -> Path:
-    bundle = new_bundle(ModelConfig(nz=nz, name=name, info=dict(info or {}), **TINY), seed=seed)
+              info: dict[str, str] | None = None, size: int = TINY["image_size"]) -> Path:
+    bundle = new_bundle(ModelConfig(nz=nz, name=name, info=dict(info or {}), **(TINY | {"image_size": size})), seed=seed)
     save_model(bundle, path, include_training=not generator_only)
     return path
 

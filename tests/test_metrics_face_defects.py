@@ -76,3 +76,4 @@ def test_training_runs_and_reports_every_defect():
 def test_only_models_of_the_synthetic_faces_are_judged():
     assert fd.applies_to({"data": "synthetic"}) and fd.applies_to({"data": " Synthetic "})
     assert not fd.applies_to({"data": "/photos"}) and not fd.applies_to({}) and not fd.applies_to(None)
+    assert fd.applies_to({"data": "synthetic"}, 128) and not fd.applies_to({"data": "synthetic"}, 32)  # too small to judge

@@ -206,13 +206,15 @@ def test_realism_percentile_is_the_face_check_for_synthetic_models_only(tiny_con
     from facestudio.data.synthetic_faces import synthetic_faces
 
     z = latents_for_seeds(range(6), tiny_config.nz)
-    assert Renderer(new_bundle(tiny_config)).realism_percentile(z[0]) is None  # no data info: not judged
-    synthetic = new_bundle(dataclasses.replace(tiny_config, info={"data": "synthetic"}))
-    renderer = Renderer(synthetic)
+    config = dataclasses.replace(tiny_config, image_size=64)
+    assert Renderer(new_bundle(config)).realism_percentile(z[0]) is None  # no data info: not judged
+    small = new_bundle(dataclasses.replace(tiny_config, info={"data": "synthetic"}))
+    assert Renderer(small).realism_percentile(z[0]) is None  # 32 px: too small for the check
+    renderer = Renderer(new_bundle(dataclasses.replace(config, info={"data": "synthetic"})))
     assert renderer.has_realism_meter
     readings = [renderer.realism_percentile(z[i]) for i in range(6)]
     assert all(0.0 <= r <= 1.0 for r in readings)
     # Real faces (another seed) read far higher than an untrained model's grey noise.
-    real, _ = synthetic_faces(6, tiny_config.image_size, seed=99)
+    real, _ = synthetic_faces(6, config.image_size, seed=99)
     real_reading = renderer.realism_percentile(real.permute(0, 2, 3, 1).contiguous().numpy())
     assert real_reading > 0.3 > max(readings)

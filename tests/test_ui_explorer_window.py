@@ -309,13 +309,15 @@ def test_open_a_run_folder_a_tutorial_pth_and_survive_a_bad_file(qtbot, window, 
 
 
 def test_realism_meter_judges_models_of_the_built_in_faces_only(qtbot, open_window, tmp_path):
-    w = open_window(save_tiny(tmp_path / "gd.safetensors", info={"data": "synthetic"}))
+    w = open_window(save_tiny(tmp_path / "gd.safetensors", info={"data": "synthetic"}, size=64))
     with qtbot.waitSignal(w.realismShown, timeout=20000) as shown:
         w.step_seed(1)
     assert 0.0 <= shown.args[0] <= 1.0 and w.realism.value() == pytest.approx(shown.args[0])
     assert w.realism.is_available() and "Realism" in w.realism.text()
-    assert w.open_model(save_tiny(tmp_path / "photos.safetensors", info={"data": "/home/me/photos"}))
+    assert w.open_model(save_tiny(tmp_path / "photos.safetensors", info={"data": "/home/me/photos"}, size=64))
     assert not w.realism.is_available() and "built-in faces" in w.realism.text()
+    assert w.open_model(save_tiny(tmp_path / "small.safetensors", info={"data": "synthetic"}))  # 32 px: too small to judge
+    assert not w.realism.is_available() and "64 px" in w.realism.text()
 
 
 def test_without_a_shipped_default_the_app_opens_on_a_fresh_model(qtbot, open_window, monkeypatch, tmp_path):

@@ -57,7 +57,7 @@ def render_from_factors(factors: dict[str, Any], size: int = 64, omit: frozenset
     """Draw the face described by `factors` (as from `sample_factors`): uint8 (size, size, 3).
 
     Change one entry and keep the rest to vary one factor with all others fixed. `omit`
-    leaves parts out ("eyes", "glasses"): the face-defect detector composites such
+    leaves parts out (only "eyes" so far): the face-defect detector composites such
     renders into whole ones to make realistic broken faces (`metrics.face_defects`).
     """
     if size not in SIZES and not (16 <= size <= 512):
@@ -125,7 +125,7 @@ def render_from_factors(factors: dict[str, Any], size: int = 64, omit: frozenset
     draw_front_hair(cv, head, style, hair, rng)
     for u in (-eye_u, eye_u):
         draw_brow(cv, head, u, f, brow_col, rng)
-    if f["glasses"] and "glasses" not in omit:
+    if f["glasses"]:
         draw_glasses(cv, head, f, eye_u, rng)
 
     img = np.asarray(cv.img.resize((size, size), Image.LANCZOS), dtype=np.float32)

@@ -99,10 +99,10 @@ class Renderer:
     @property
     def has_realism_meter(self) -> bool:
         """Whether `realism_percentile` means something: a model of the built-in synthetic faces
-        (the face check), or a style model with its discriminator (its rank)."""
+        at 64 px or more (the face check), or a style model with its discriminator (its rank)."""
         from facestudio.metrics.face_defects import applies_to
 
-        return self._discriminator_meter or applies_to(self.config.info)
+        return self._discriminator_meter or applies_to(self.config.info, self.image_size)
 
     @property
     def _discriminator_meter(self) -> bool:

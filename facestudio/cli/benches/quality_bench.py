@@ -22,7 +22,8 @@ How it is kept fair:
 FaceStudio's side uses the settings of the default model's recipe unless told otherwise:
 ngf=ndf=32, batch 64, hinge loss, spectral-norm discriminator, Adam 2e-4/0.5, EMA 0.999
 (with warm-up; the EMA generator is what is scored), mirrored copies of the faces (flip),
-DiffAugment auto (off: 10,000 faces are past the point where D memorises in such a run). Everything is stated in the returned figures.
+DiffAugment auto (off: 10,000 faces are past the point where D memorises in such a run).
+Everything is stated in the returned figures.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The reading is `Renderer.realism_percentile` (Qt-free, `facestudio.metrics.face_defects`):
 the face check's probability that the face has none of the defects people point at in
 GAN faces (a missing eye, glasses as a smudge, smeared or ghosted hair, seams). Only for
-models of the built-in synthetic faces (style models read their discriminator); greyed
-out otherwise.
+models of the built-in synthetic faces at 64 px or more (style models read their
+discriminator); greyed out otherwise.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from __future__ import annotations
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+UNAVAILABLE = "only for 64 px+ models of the built-in faces"
 
 
 class RealismMeter(QWidget):
@@ -54,15 +57,16 @@ class RealismMeter(QWidget):
 
     def text(self) -> str:
         if not self._available:
-            return "Realism: only for models of the built-in faces"
+            return f"Realism: {UNAVAILABLE}"
         if self._value is None:
             return "Realism: ..."
         return f"Realism {self._value * 100:.0f}%"
 
     def _update_tooltip(self) -> None:
         if not self._available:
-            self.setToolTip("The realism meter learned what whole and broken built-in synthetic faces look "
-                            "like, so it only judges models trained on them.")
+            self.setToolTip("The realism meter learned what whole and broken 64 px built-in synthetic faces "
+                            "look like, so it only judges models trained on them at 64 px or more (smaller "
+                            "faces would read as broken whatever they show).")
         else:
             self.setToolTip("How sure FaceStudio's face check is that this face is whole: it was trained to spot "
                             "a missing eye, glasses drawn as a smudge, smeared or ghosted hair and seams. Low "
@@ -85,7 +89,7 @@ class RealismMeter(QWidget):
         p.drawText(QRectF(0, 0, caption_w, full.height()), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, "Realism")
         if not self._available:
             p.drawText(full.adjusted(caption_w, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                       "only for models of the built-in faces")
+                       UNAVAILABLE)
             p.end()
             return
         track = QRectF(caption_w, full.center().y() - 3, max(10.0, full.width() - caption_w - value_w), 6)

@@ -135,7 +135,7 @@ def test_health_counts_bad_steps_and_d_dominance():
     assert monitor.discriminator_scores(0.999, 0.001) == [] and monitor.discriminator_scores(0.999, 0.001) == []
     assert monitor.good
     (warning,) = monitor.discriminator_scores(0.995, 0.002)
-    assert "winning outright: for 3 steps" in warning and "DiffAugment on" in warning and not monitor.good
+    assert "winning outright: for 3 steps" in warning and "--diffaugment on" in warning and not monitor.good
     monitor.discriminator_scores(0.7, 0.3)
     assert monitor.good and monitor.state.d_win_streak == 0
 

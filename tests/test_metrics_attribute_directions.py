@@ -91,6 +91,15 @@ def test_conditional_direction_is_orthogonal_to_the_kept_attributes():
         conditional_directions(dset, {"smile": ["hat"]})
 
 
+def test_a_conditional_that_is_the_plain_direction_again_is_left_out():
+    vecs = np.eye(3, 16, dtype=np.float32)  # smile, light, yaw: already independent
+    vecs[2, 0] = 0.5  # yaw leans on smile
+    dset = DirectionSet("attribute", ["smile", "light", "yaw"], vecs / np.linalg.norm(vecs, axis=1, keepdims=True))
+    cond = conditional_directions(dset, {"smile": ["light"], "yaw": ["smile"]})
+    assert cond.names == ["yaw|smile"]  # smile with light kept would be smile again: no second slider
+    assert conditional_directions(dset, {"smile": ["light"]}).vectors.shape == (0, 16)
+
+
 # ---------------------------------------------------------------- whole pipeline on a planted model
 class PlantedGenerator(nn.Module):
     """A "GAN" whose left half brightness is tanh(z·u1) and right half tanh(z·u2)."""

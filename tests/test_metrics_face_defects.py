@@ -12,6 +12,14 @@ def pairs():
     return fd.render_pairs(48, fd.HELDOUT_SEED)
 
 
+def test_only_the_eyes_can_be_left_out():
+    from facestudio.data.face_factors import sample_factors
+    from facestudio.data.synthetic_faces import render_from_factors
+
+    with pytest.raises(ValueError, match="only the eyes"):
+        render_from_factors(sample_factors(np.random.default_rng(0)), 64, omit=frozenset({"eye"}))
+
+
 def test_the_eyeless_twin_differs_from_the_face_only_around_the_eyes(pairs):
     for p in pairs:
         diff = np.abs(p.whole.astype(int) - p.no_eyes).sum(-1) > 0
@@ -50,30 +58,45 @@ def test_readings_take_any_size_and_refuse_what_is_not_a_picture(pairs):
     check = fd.shared_face_check()
     one = check.readings(pairs[0].whole)
     assert one.shape == (1,) and 0.0 <= one[0] <= 1.0
-    big = torch.nn.functional.interpolate(torch.from_numpy(pairs[0].whole).permute(2, 0, 1)[None].float(), size=(128, 128))
-    assert check.readings(big[0].permute(1, 2, 0).round().to(torch.uint8).numpy()).shape == (1,)
+    faces = np.stack([p.whole for p in pairs[:16]])
+    big = torch.nn.functional.interpolate(torch.from_numpy(faces).permute(0, 3, 1, 2).float(), size=(128, 128), mode="bilinear")
+    big = big.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    assert np.abs(check.readings(big) - check.readings(faces)).mean() < 0.1  # a 128 px face reads as its 64 px self
+    assert check.readings(np.zeros((0, 64, 64, 3), np.uint8)).shape == (0,)
     with pytest.raises(ValueError, match="uint8 RGB"):
         check.readings(np.zeros((64, 64, 3), np.float32))
     with pytest.raises(ValueError, match="uint8 RGB"):
         check.readings(np.zeros((64, 64), np.uint8))
+    with pytest.raises(ValueError, match="8 px or more"):
+        check.readings(np.zeros((4, 64, 3), np.uint8))
 
 
 def test_the_start_seed_is_the_face_the_check_is_surest_of(pairs):
     rng = np.random.default_rng(3)
     faces = np.stack([fd.make_broken(pairs[0], "eye_smudge", rng), pairs[1].whole, fd.make_broken(pairs[2], "smear", rng)])
-    readings = fd.shared_face_check().readings(faces)
     index, reading = fd.pick_start_seed(faces)
-    assert index == int(np.argmax(readings)) and reading == pytest.approx(float(readings.max()))
+    assert index == 1 and reading == pytest.approx(float(fd.shared_face_check().readings(faces[1])[0]))  # the whole one
 
 
-def test_training_runs_and_reports_every_defect():
-    net, report = fd.train_face_check(n=128, epochs=1, log=lambda _: None, heldout_n=16)
-    assert len(report.losses) == 1 and np.isfinite(report.losses[0])
-    assert set(report.heldout_auc) == set(fd.DEFECTS) and all(0.0 <= v <= 1.0 for v in report.heldout_auc.values())
-    assert not net.training
+def test_the_recipe_trains_and_writes_weights_and_card_that_load(tmp_path, capsys):
+    import json
+
+    from trainer.recipes import train_face_check
+
+    out = tmp_path / "check.safetensors"
+    assert train_face_check.main(["--faces", "128", "--epochs", "1", "--heldout", "16", "-o", str(out)]) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert len(card["losses"]) == 1 and np.isfinite(card["losses"][0]) and "--faces 128" in card["command"]
+    assert set(card["heldout_auc"]) == set(fd.DEFECTS) and all(0.0 <= v <= 1.0 for v in card["heldout_auc"].values())
+    assert fd.FaceCheck.load(out).readings(np.zeros((2, 64, 64, 3), np.uint8)).shape == (2,)
+    with pytest.raises(ValueError, match="at least 64 faces"):
+        fd.train_face_check(n=10, epochs=1)
 
 
-def test_only_models_of_the_synthetic_faces_are_judged():
-    assert fd.applies_to({"data": "synthetic"}) and fd.applies_to({"data": " Synthetic "})
-    assert not fd.applies_to({"data": "/photos"}) and not fd.applies_to({}) and not fd.applies_to(None)
-    assert fd.applies_to({"data": "synthetic"}, 128) and not fd.applies_to({"data": "synthetic"}, 32)  # too small to judge
+def test_only_models_of_the_synthetic_faces_at_64_px_or_more_are_judged(monkeypatch, tmp_path):
+    assert fd.applies_to({"data": "synthetic"}, image_size=64) and fd.applies_to({"data": " Synthetic "}, image_size=128)
+    assert not fd.applies_to({"data": "/photos"}, image_size=64) and not fd.applies_to({}, image_size=64)
+    assert not fd.applies_to(None, image_size=64)
+    assert not fd.applies_to({"data": "synthetic"}, image_size=32)  # too small to judge
+    monkeypatch.setattr(fd, "default_path", lambda: tmp_path / "missing.safetensors")
+    assert not fd.applies_to({"data": "synthetic"}, image_size=64)  # no weights installed: greyed out, not an error

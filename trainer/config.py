@@ -95,7 +95,7 @@ class TrainConfig:
     beta2: float = _field(0.999, "Adam beta2", "float", group="training", flag="beta2", unit="B", lo=0.0, hi=0.99999)
     ema_decay: float = _field(0.999, "decay of the generator's moving average used for samples and the exported model; 0 = off",
                               "float", group="training", flag="ema", unit="DECAY", lo=0.0, hi=0.99999)
-    diffaugment: str = _field("auto", f"differentiable augmentation of real and fake images; auto = on below {DIFFAUGMENT_AUTO_BELOW} images",
+    diffaugment: str = _field("auto", f"differentiable augmentation of real and fake images; auto = on below {DIFFAUGMENT_AUTO_BELOW} images (before mirrored copies)",
                               "choice", group="training", flag="diffaugment", choices=DIFFAUGMENT_MODES)
     diffaugment_policy: str = _field("color,translation,cutout", "DiffAugment operations, separated by commas", "str", group="training")
     seed: int = _field(0, "seed of weights, noise and data order: same seed, same run", "int", group="training", flag="seed", unit="N",
@@ -178,7 +178,7 @@ class TrainConfig:
         )
 
     def augment_ops(self, n_images: int) -> tuple[str, ...]:
-        """DiffAugment operations for a data set of `n_images` (empty: off)."""
+        """DiffAugment operations for a data set of `n_images`, counted before mirrored copies (empty: off)."""
         on = self.diffaugment == "on" or (self.diffaugment == "auto" and n_images < DIFFAUGMENT_AUTO_BELOW)
         return tuple(p.strip() for p in self.diffaugment_policy.split(",") if p.strip()) if on else ()
 

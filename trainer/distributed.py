@@ -64,8 +64,15 @@ def init_distributed(device_type: str) -> Distributed:
     )
 
 
-def shutdown_distributed() -> None:
+def shutdown_distributed(finished: bool = True) -> None:
+    """Leave the process group. After a finished run all ranks meet at a barrier first: a rank
+    that tears gloo down while another still has a collective in flight can abort at exit
+    ("terminate called without an active exception", seen once in CI after a finished
+    2-process run). After an error there is no barrier: a peer in another collective would
+    wait on it until the process group's timeout."""
     if dist.is_available() and dist.is_initialized():
+        if finished:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -158,7 +158,8 @@ class Trainer:
             )
         self.steps_per_epoch = self.n_images // self.global_batch
         self.images = self.data.images.to(self.device) if self.device.type == "cuda" else self.data.images
-        self.augment_ops = c.augment_ops(self.n_images)
+        # auto counts the images as given, before mirrored copies: 3,000 photos with --flip are still a small set
+        self.augment_ops = c.augment_ops(self.n_images // 2 if c.flip else self.n_images)
         self._perm: tuple[int, torch.Tensor] | None = None
 
     def _build_models(self) -> None:
@@ -297,6 +298,7 @@ class Trainer:
         folder's files are written by `self.files` (trainer/run_writer.py).
         """
         self._begin()
+        finished = False
         try:
             while True:
                 self._wait_while_paused()
@@ -304,13 +306,15 @@ class Trainer:
                 if reason is not None:
                     break
                 self._step()
-            return self._finish(reason)
+            result = self._finish(reason)
+            finished = True
+            return result
         except BaseException as exc:
             self.files.abort(self.progress.step, exc)
             raise
         finally:
             if self._owns_process_group:
-                shutdown_distributed()
+                shutdown_distributed(finished)
 
     # ================================================================== the loop
     def _train_step(self, real: torch.Tensor) -> tuple[torch.Tensor, bool, bool]:

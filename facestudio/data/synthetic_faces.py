@@ -62,6 +62,8 @@ def render_from_factors(factors: dict[str, Any], size: int = 64, omit: frozenset
     """
     if size not in SIZES and not (16 <= size <= 512):
         raise ValueError(f"size must be one of {SIZES} (or 16..512), not {size}")
+    if not set(omit) <= {"eyes"}:
+        raise ValueError(f"only the eyes can be left out, not {sorted(set(omit) - {'eyes'})}")
     f = dict(factors)
     f.setdefault("shirt_hue", 0.6)
     f.setdefault("detail_seed", 0)

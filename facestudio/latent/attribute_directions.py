@@ -134,11 +134,17 @@ def conditional_direction(primary: np.ndarray, conditions: Sequence[np.ndarray])
     return (v / norm).astype(np.float32)
 
 
+SAME_AS_PLAIN = 0.99
+
+
 def conditional_directions(dset: DirectionSet, conditions: dict[str, Sequence[str]]) -> DirectionSet:
     """Directions named "smile|glasses,beard": smile with glasses and beard held fixed.
 
     A keep list of ["*"] holds every other plain direction of `dset` fixed; the row is
-    then named "smile|*".
+    then named "smile|*". A conditional that is the plain direction over again (cosine >=
+    SAME_AS_PLAIN: the kept attributes were already independent of it) is left out, so the
+    explorer never shows two sliders that do the same (the second model's "yaw|light" had
+    cosine 1.000 with "yaw").
     """
     row = {n: i for i, n in enumerate(dset.names)}
     plain = [n for n in dset.names if "|" not in n]
@@ -150,9 +156,13 @@ def conditional_directions(dset: DirectionSet, conditions: dict[str, Sequence[st
         if missing:
             raise ValueError(f"no direction named {missing[0]!r}; known: {', '.join(dset.names)}")
         kept = [k for k in kept_names if k != name]
+        vector = conditional_direction(dset.vectors[row[name]], [dset.vectors[row[k]] for k in kept])
+        plain_vector = np.asarray(dset.vectors[row[name]], dtype=np.float64)
+        if vector.astype(np.float64) @ plain_vector / max(np.linalg.norm(plain_vector), 1e-12) >= SAME_AS_PLAIN:
+            continue
         names.append(f"{name}|{ALL_OTHERS if everything else ','.join(kept)}")
-        vectors.append(conditional_direction(dset.vectors[row[name]], [dset.vectors[row[k]] for k in kept]))
-    return DirectionSet(KIND, names, np.stack(vectors))
+        vectors.append(vector)
+    return DirectionSet(KIND, names, np.stack(vectors) if vectors else np.zeros((0, dset.vectors.shape[1]), np.float32))
 
 
 # ---------------------------------------------------------------- with a model

@@ -34,7 +34,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -55,6 +55,10 @@ MIN_CHANGE = 0.5
 #: The judge must read the factor itself on held-out faces (R^2 for continuous factors,
 #: accuracy for binary ones) before its verdict on a direction counts.
 MIN_JUDGE_R2, MIN_JUDGE_ACCURACY = 0.5, 0.75
+#: 6,000 faces x 5 epochs left the judge underfit (loss still falling 0.25 -> 0.23; held-out
+#: R^2 of yaw 0.50, smile 0.00): it could not read attributes it was asked to check. With
+#: 12,000 x 12 (loss 0.08) it reads every factor (yaw 0.94, smile 0.60, eye_size 0.50).
+JUDGE_N, JUDGE_EPOCHS = 12_000, 12
 EFFECT_SEED = 868_686  # latents of the check, unused by fitting (424242) and the old table (535353)
 UNNAMED = "Fitted"
 
@@ -110,13 +114,7 @@ class Judge:
         return torch.where(binary, torch.sigmoid(out), out)
 
 
-#: 6,000 faces x 5 epochs left the judge underfit (loss still falling 0.25 -> 0.23; held-out
-#: R^2 of yaw 0.50, smile 0.00): it could not read attributes it was asked to check. With
-#: 12,000 x 12 (loss 0.08) it reads every factor (yaw 0.94, smile 0.60, eye_size 0.50).
-JUDGE_N, JUDGE_EPOCHS = 12_000, 12
-
-
-def train_judge(n: int = JUDGE_N, epochs: int = JUDGE_EPOCHS, seed: int = 0, log=print) -> Judge:
+def train_judge(n: int = JUDGE_N, epochs: int = JUDGE_EPOCHS, seed: int = 0, log: Callable[[str], Any] = print) -> Judge:
     """Train the judge on degraded synthetic faces of JUDGE_SEED; held-out figures on JUDGE_HELDOUT_SEED."""
     from facestudio.data.synthetic_faces import synthetic_faces
 

@@ -1,26 +1,22 @@
 """Per-face realism: how close a face lies to real faces, ranked against real faces themselves.
 
-This was the explorer's second realism meter; `face_defects` (the face check) replaced it
-when, on the third shipped model, it stopped tracking people's labels of broken faces
-(AUC 0.45-0.58, README "Realism meter"). It stays as the comparison in
-`tests/bench/validate_realism.py`. The explorer's first meter ranked the discriminator's logit against the model's
-own faces. Checked on the default model (`tests/bench/validate_realism.py`, README) it
-barely tracked quality: a person's broken/fine labels of 64 faces gave it an AUC of 0.58,
-and a dark blob painted over real faces' eyes made them *more* real to it (AUC 0.44).
-The discriminator of a finished GAN judges what it last trained against, not what a
-person calls broken. This module measures what the quality metric measures, face by face:
+The explorer's second realism meter, kept as a comparison in `tests/bench/validate_realism.py`.
+It replaced the first (the discriminator's logit ranked against the model's own faces,
+AUC 0.58 against a person's broken/fine labels of the second shipped model; a dark blob
+over real faces' eyes made them *more* real to it). On that model it reached AUC 0.73;
+on the third it stopped tracking people (0.45-0.58: its faces are close to the data and
+what is left wrong is local), and `face_defects` (the face check) replaced it (README,
+"Realism meter"). It measures what the quality metric measures, face by face:
 
 - features: the factor encoder's standardised metric features (`facestudio eval`'s space);
 - a face's distance: the mean distance to its K nearest of REFERENCE_N real synthetic
   faces (the metric's reference seed); K = 3 as in precision;
-- the meter: the share of real faces lying at least as far from the other real faces
+- the reading: the share of real faces lying at least as far from the other real faces
   (leave-one-out), so 50% reads "as close to the real faces as a typical real face"
   and 5% "farther than 95% of real faces".
 
-Of the variants tried (this distance, the precision "realism score" max_j r_j / d_j,
-distance to the mean face, the discriminator) it ranked the person's labels best
-(AUC 0.73 vs 0.66, 0.66, 0.58). It only means something for models of the synthetic-face
-domain (the encoder knows those faces); `applies_to` says when. Qt-free.
+It only means something for models of the synthetic-face domain (the encoder knows
+those faces). Qt-free.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ asks for one of the generator's cheap `preview_resolutions` (only the layers up 
 
 from __future__ import annotations
 
+import functools
+
 import copy
 import threading
 from typing import TYPE_CHECKING
@@ -96,13 +98,14 @@ class Renderer:
     def has_discriminator(self) -> bool:
         return self._disc is not None
 
-    @property
+    @functools.cached_property
     def has_realism_meter(self) -> bool:
         """Whether `realism_percentile` means something: a model of the built-in synthetic faces
-        at 64 px or more (the face check), or a style model with its discriminator (its rank)."""
+        at 64 px or more (the face check), or a style model with its discriminator (its rank).
+        Asked on every face request, so worked out once (it looks for the check's file)."""
         from facestudio.metrics.face_defects import applies_to
 
-        return self._discriminator_meter or applies_to(self.config.info, self.image_size)
+        return self._discriminator_meter or applies_to(self.config.info, image_size=self.image_size)
 
     @property
     def _discriminator_meter(self) -> bool:

@@ -1,6 +1,6 @@
 """Train and ship FaceStudio's default model (the face the app opens on).
 
-    python -m trainer.recipes.default_model train  [--steps 10480] [--minutes M] [--runs-dir runs]
+    python -m trainer.recipes.default_model train  [--steps 14000] [--minutes M] [--runs-dir runs]
     python -m trainer.recipes.default_model export RUN_DIR_OR_CHECKPOINT
 
 `train` runs FaceStudio's own trainer on the built-in synthetic faces at 64 px with the
@@ -43,12 +43,12 @@ from facestudio.models.checkpoint import default_model_path
 #   BCE/batch-norm and hinge/spectral-norm D passed the old final FD by step 1,000
 #   (304 and 310) and reached 249 and 252 at step 1,500 (one CPU thread each, side by
 #   side). Hinge with a spectral-norm D kept more variety (diversity 0.77 vs 0.64, rising)
-#   and drew hair and shoulders sooner, so it became the recipe.
+#   and drew hair and shoulders sooner, so it became the recipe of the second shipped model.
 # - DiffAugment then turned out to be the brake: at equal CPU (one thread, 10,000 faces,
 #   FD on 2,000 faces) the same settings without it reached FD 137 vs 266 at 10 CPU-minutes
 #   and 63 vs 163 at 20. On tens of thousands of faces D does not memorise within such a
-#   run, and the augmented reals only make the task harder; the second shipped model is
-#   trained without it (the fine-tune of the first one at a lower rate stayed at FD ~118).
+#   run, and the augmented reals only make the task harder; the third shipped model is
+#   trained without it (a fine-tune of the second one at a lower rate stayed at FD ~118).
 TRAIN_ARGS = [
     "--data", "synthetic", "--data-count", "30000", "--flip", "--size", "64", "--nz", "100",
     "--ngf", "32", "--ndf", "32", "--d-norm", "spectral", "--loss", "hinge", "--diffaugment", "off",

@@ -7,7 +7,9 @@ plain PyTorch DCGAN-tutorial loop (facestudio/cli/benches/reference_dcgan.py, ru
 How it is kept fair:
 - Same data: `--images` built-in synthetic faces (seed 0) written as PNG files to a
   temporary folder; the tutorial reads them with its two DataLoader workers, FaceStudio
-  decodes the folder once with `load_dataset` (that decoding is charged to its budget).
+  decodes the folder once with `load_dataset` (that decoding is charged to its budget) and,
+  as its recipe does, adds mirrored copies (`--no-flip` to leave them out); the tutorial
+  loop runs as published, without them.
 - Equal CPU time, not wall time (the machine is shared): CPU = `time.process_time()` of
   this process plus the CPU time of its finished child processes (the tutorial's
   DataLoader workers do part of its work, so they count). The tutorial loop runs for a

@@ -308,6 +308,19 @@ def test_open_a_run_folder_a_tutorial_pth_and_survive_a_bad_file(qtbot, window, 
     assert not window.open_path(tmp_path / "notes.txt")
 
 
+def test_realism_meter_says_what_judges_the_face(qtbot):
+    from facestudio.ui.explorer.realism_meter import RealismMeter
+
+    meter = RealismMeter()
+    qtbot.addWidget(meter)
+    meter.set_available(True)
+    assert "face check" in meter.toolTip() and "discriminator" not in meter.toolTip()
+    meter.set_available(True, by_discriminator=True)  # style models read their own discriminator
+    assert "discriminator" in meter.toolTip() and "face check" not in meter.toolTip()
+    meter.set_available(False, by_discriminator=True)
+    assert "64 px" in meter.text() and meter.value() is None
+
+
 def test_realism_meter_judges_models_of_the_built_in_faces_only(qtbot, open_window, tmp_path):
     w = open_window(save_tiny(tmp_path / "gd.safetensors", info={"data": "synthetic"}, size=64))
     with qtbot.waitSignal(w.realismShown, timeout=20000) as shown:

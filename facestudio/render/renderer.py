@@ -108,6 +108,11 @@ class Renderer:
         return self._discriminator_meter or applies_to(self.config.info, image_size=self.image_size)
 
     @property
+    def realism_by_discriminator(self) -> bool:
+        """Whether the meter reads this model's own discriminator (style models) rather than the face check."""
+        return self._discriminator_meter
+
+    @property
     def _discriminator_meter(self) -> bool:
         """Style models (StyleGAN files) are read by their own discriminator: no real faces of
         their data ship with FaceStudio to measure distances against."""

@@ -127,7 +127,7 @@ class ModelOpening:
         family = "" if bundle.family == "dcgan" else f"  |  {bundle.family}"
         self.model_label.setText(f"{name}{family}  |  {c.image_size} px  |  nz {c.nz}" + ("  |  untrained" if note else ""))
         self.model_label.setToolTip(note or (str(bundle.source) if bundle.source else ""))
-        self.realism.set_available(self.renderer.has_realism_meter)
+        self.realism.set_available(self.renderer.has_realism_meter, by_discriminator=self.renderer.realism_by_discriminator)
         if not note and self.banner.text() == STARTER_NOTE:
             self.banner.dismiss()
         self._variation_bases = None

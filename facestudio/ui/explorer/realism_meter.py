@@ -24,6 +24,7 @@ class RealismMeter(QWidget):
         super().__init__(parent)
         self._value: float | None = None
         self._available = True
+        self._by_discriminator = False
         self._pending = False
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(max(22, self.fontMetrics().height() + 8))
@@ -47,8 +48,10 @@ class RealismMeter(QWidget):
             self._pending = True
             self.update()
 
-    def set_available(self, available: bool) -> None:
+    def set_available(self, available: bool, by_discriminator: bool = False) -> None:
+        """Whether the model can be judged, and by what: the face check, or (style models) its discriminator."""
         self._available = available
+        self._by_discriminator = available and by_discriminator
         if not available:
             self._value = None
         self.setEnabled(available)
@@ -67,6 +70,10 @@ class RealismMeter(QWidget):
             self.setToolTip("The realism meter learned what whole and broken 64 px built-in synthetic faces "
                             "look like, so it only judges models trained on them at 64 px or more (smaller "
                             "faces would read as broken whatever they show).")
+        elif self._by_discriminator:
+            self.setToolTip("How this model's own discriminator rates this face, as the share of the model's "
+                            "random faces it rates lower (50% = a typical face of this model). A discriminator "
+                            "judges what it last trained against: a rough guide, not a verdict.")
         else:
             self.setToolTip("How sure FaceStudio's face check is that this face is whole: it was trained to spot "
                             "a missing eye, glasses drawn as a smudge, smeared or ghosted hair and seams. Low "

@@ -1,6 +1,6 @@
 """Does a face look broken? A detector of the defects people point at in GAN faces.
 
-The realism meter's first form (distance to real faces in the quality metric's feature
+The realism meter's second form (distance to real faces in the quality metric's feature
 space, `face_realism`) agreed with a person's broken/fine labels on the second shipped
 model (AUC 0.73) but not on the third (0.49): once faces are close to the data, what is
 left wrong is local (one eye, a smudge for glasses, a seam across the face) and the
@@ -37,7 +37,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from facestudio.data import SYNTHETIC
 from facestudio.data.gan_degradation import degrade
+from facestudio.metrics.rank_stats import auc
 
 DEFECTS = ("one_eye", "hair_eye", "eye_smudge", "smear", "ghost", "blocks", "seam")
 TRAIN_SEED = 9001  # data seeds no other part uses (metric 7001-7004, judge 0/7004); the
@@ -244,13 +246,6 @@ def heldout_auc(net: FaceCheckNet, pairs: list[FacePair], seed: int = 1) -> dict
     return out
 
 
-def auc(good: np.ndarray, bad: np.ndarray) -> float:
-    """P(a good face scores above a broken one), ties counted half."""
-    good, bad = np.asarray(good, np.float64), np.asarray(bad, np.float64)
-    greater = (good[:, None] > bad[None, :]).sum() + 0.5 * (good[:, None] == bad[None, :]).sum()
-    return float(greater / (good.size * bad.size))
-
-
 class FaceCheck:
     """Readings (0..1, the probability of a whole face) for uint8 (N, H, W, 3) faces."""
 
@@ -303,7 +298,7 @@ def applies_to(info: dict[str, str] | None, *, image_size: int) -> bool:
     read as anything, and small faces as broken (MIN_SIZE). Without the weights file (a
     damaged install) the meter is greyed out rather than failing on every face.
     """
-    synthetic = bool(info) and str(info.get("data", "")).strip().lower() == "synthetic"
+    synthetic = bool(info) and str(info.get("data", "")).strip().lower() == SYNTHETIC
     return synthetic and image_size >= MIN_SIZE and default_path().is_file()
 
 

@@ -24,9 +24,8 @@ asks for one of the generator's cheap `preview_resolutions` (only the layers up 
 
 from __future__ import annotations
 
-import functools
-
 import copy
+import functools
 import threading
 from typing import TYPE_CHECKING
 
@@ -61,7 +60,6 @@ class Renderer:
         self.device = torch.device(device)
         self.max_batch = max_batch
         self._lock = threading.Lock()
-        self._face_check = None  # facestudio.metrics.face_defects.FaceCheck, loaded on first use
         self._realism_calibration: np.ndarray | None = None  # style models: sorted discriminator logits
         self.class_index = 0
         source = bundle.viewing_generator
@@ -105,17 +103,12 @@ class Renderer:
         Asked on every face request, so worked out once (it looks for the check's file)."""
         from facestudio.metrics.face_defects import applies_to
 
-        return self._discriminator_meter or applies_to(self.config.info, image_size=self.image_size)
+        return self.realism_by_discriminator or applies_to(self.config.info, image_size=self.image_size)
 
     @property
     def realism_by_discriminator(self) -> bool:
-        """Whether the meter reads this model's own discriminator (style models) rather than the face check."""
-        return self._discriminator_meter
-
-    @property
-    def _discriminator_meter(self) -> bool:
-        """Style models (StyleGAN files) are read by their own discriminator: no real faces of
-        their data ship with FaceStudio to measure distances against."""
+        """Whether the meter reads this model's own discriminator rather than the face check: style
+        models (StyleGAN files), whose data FaceStudio's check never learned."""
         return self._two_stage and self._disc is not None
 
     # ------------------------------------------------------------ input checks
@@ -314,17 +307,15 @@ class Renderer:
         """
         if not self.has_realism_meter:
             return None
-        if self._discriminator_meter:
+        if self.realism_by_discriminator:
             return self._discriminator_rank(x, psi)
         arr = x.detach().to("cpu").numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
         faces = arr if arr.dtype == np.uint8 else self.render_batch(arr.reshape(-1, self.nz), psi)
         if faces.size == 0:
             return None
-        if self._face_check is None:
-            from facestudio.metrics.face_defects import shared_face_check
+        from facestudio.metrics.face_defects import shared_face_check
 
-            self._face_check = shared_face_check()
-        return float(self._face_check.readings(faces).mean())
+        return float(shared_face_check().readings(faces).mean())
 
     def _discriminator_rank(self, x: np.ndarray | torch.Tensor, psi: float) -> float | None:
         """Share (0..1) of this model's own random faces its discriminator finds less real.

@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from facestudio.metrics.rank_stats import auc, spearman
+
 #: People's labels: generator fingerprint -> {label set: (first seed, last seed, broken seeds)}.
 #: Broken = one eye or none readable; glasses as a blob/smudge; hair/face smeared or blocky.
 PERSON_LABELS: dict[str, dict[str, tuple[int, int, tuple[int, ...]]]] = {
@@ -61,31 +63,6 @@ def fingerprint(generator: torch.nn.Module) -> str:
         h.update(name.encode())
         h.update(value.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()[:12]
-
-
-def ranks(x: np.ndarray) -> np.ndarray:
-    """Average ranks (ties share their mean rank)."""
-    x = np.asarray(x, dtype=np.float64)
-    order = np.argsort(x, kind="mergesort")
-    r = np.empty(x.size)
-    r[order] = np.arange(x.size, dtype=np.float64)
-    _, inv, counts = np.unique(x, return_inverse=True, return_counts=True)
-    sums = np.bincount(inv, weights=r)
-    return sums[inv] / counts[inv]
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    ra, rb = ranks(a), ranks(b)
-    ra -= ra.mean()
-    rb -= rb.mean()
-    return float((ra @ rb) / np.sqrt((ra @ ra) * (rb @ rb)))
-
-
-def auc(good: np.ndarray, bad: np.ndarray) -> float:
-    """P(score of a good face > score of a bad face), ties counted half."""
-    r = ranks(np.concatenate([good, bad]))
-    n1, n2 = len(good), len(bad)
-    return float((r[:n1].sum() + n1 - n1 * (n1 + 1) / 2) / (n1 * n2))
 
 
 def damage(faces: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
@@ -136,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     bundle = load_model(args.model)
     renderer = Renderer(bundle)
     size = bundle.config.image_size
-    labels = PERSON_LABELS.get(fingerprint(bundle.viewing_generator), {})
+    model_print = fingerprint(bundle.viewing_generator)
+    labels = PERSON_LABELS.get(model_print, {})
     n = max([args.n] + [last + 1 for _, last, _ in labels.values()])
     faces = renderer.render_batch(latents_for_seeds(range(n), bundle.config.nz))
 
@@ -146,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     manifold, check = FaceRealism(size), shared_face_check()
     meters = {"discriminator": disc, "manifold": lambda x: -manifold.distances(x), "face_check": check.readings}
     scores = {name: meter(faces) for name, meter in meters.items()}  # higher = more real, for each
-    out: dict = {"model": bundle.name, "fingerprint": fingerprint(bundle.viewing_generator), "n": args.n, "image_size": size}
+    out: dict = {"model": bundle.name, "fingerprint": model_print, "n": args.n, "image_size": size}
     out["person_labels"] = {}
     for label, (first, last, broken_seeds) in labels.items():
         broken = np.zeros(last - first + 1, bool)

@@ -123,15 +123,13 @@ def compute_directions(bundle: ModelBundle) -> dict[str, Any]:
 
 
 def pick_start(bundle: ModelBundle, seeds: int = START_SEEDS) -> tuple[int, float]:
-    """The seed the app opens on: the most real-looking of seeds 0..seeds-1 by the realism meter."""
+    """The seed the app opens on: the most real-looking of seeds 0..seeds-1 by the realism meter,
+    read on the faces the app draws (`Renderer.render_batch`)."""
     from facestudio.latent.sampling import latents_for_seeds
     from facestudio.metrics.face_defects import pick_start_seed
-    from facestudio.pixels import to_uint8
+    from facestudio.render.renderer import Renderer
 
-    g = bundle.viewing_generator.eval()
-    with torch.inference_mode():
-        faces = to_uint8(g(torch.from_numpy(latents_for_seeds(range(seeds), bundle.config.nz)))).permute(0, 2, 3, 1).numpy()
-    return pick_start_seed(faces)
+    return pick_start_seed(Renderer(bundle).render_batch(latents_for_seeds(range(seeds), bundle.config.nz)))
 
 
 def export(source: str, out: Path, evaluate: bool, note: str | None = None) -> int:
